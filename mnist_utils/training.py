@@ -1,0 +1,227 @@
+"""Seeding, the book's training recipe, and a cache of trained models.
+
+Chapter 4 trains the MLP in plain sight and saves it with :func:`save_model`.
+Any later chapter asks :func:`load_or_train` for it: the saved model is loaded
+if it exists, and otherwise trained here with exactly the same recipe, so a
+chapter can be run on its own, in any order, in a fresh kernel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .data import default_cache_dir, load_mnist, train_validation_split
+from .models import build_original_mlp
+from .preprocessing import preprocess_for_mlp
+
+__all__ = [
+    "MLP_RECIPE",
+    "MODEL_NAMES",
+    "TrainingConfig",
+    "load_or_train",
+    "model_path",
+    "save_model",
+    "set_seed",
+    "train_mlp",
+]
+
+
+#: The networks this module can train.
+MODEL_NAMES: tuple[str, ...] = ("mlp",)
+
+
+def set_seed(seed: int) -> None:
+    """Make Keras, TensorFlow, NumPy and Python's ``random`` reproducible.
+
+    Seeds all global generators with :func:`keras.utils.set_random_seed` and
+    asks TensorFlow for deterministic kernels. Results are then identical
+    from run to run on the same hardware and TensorFlow version.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not an integer.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}.")
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """A complete training recipe: everything that decides the trained weights.
+
+    Attributes
+    ----------
+    model:
+        Which network to train (``"mlp"``).
+    batch_size:
+        Examples per gradient step.
+    epochs:
+        Passes over the training part.
+    learning_rate:
+        Adam's initial learning rate; it decays to zero along a cosine.
+    jit_compile:
+        Compile each training step with XLA.
+    validation_size:
+        Training images held out for validation.
+    seed:
+        Seed for the split, the initial weights and the shuffling.
+    """
+
+    model: str = "mlp"
+    batch_size: int = 256
+    epochs: int = 12
+    learning_rate: float = 1e-3
+    jit_compile: bool = True
+    validation_size: int = 6000
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_NAMES:
+            raise ValueError(
+                f"Unknown model {self.model!r}; choose one of {list(MODEL_NAMES)}."
+            )
+        for field in ("batch_size", "epochs", "validation_size"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{field} must be a positive integer, got {value!r}.")
+        if not (isinstance(self.learning_rate, float) and 0 < self.learning_rate < 1):
+            raise ValueError(f"learning_rate must be a float in (0, 1), got {self.learning_rate!r}.")
+
+    def fingerprint(self) -> str:
+        """A short hash of the recipe and the Keras/TensorFlow versions.
+
+        A saved model is reused only by a recipe with the same fingerprint.
+        """
+        payload = dict(dataclasses.asdict(self), keras=keras.__version__, tf=tf.__version__)
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+    def steps_per_epoch(self, n_examples: int) -> int:
+        """Gradient steps in one epoch over ``n_examples`` (the last batch may be partial)."""
+        return math.ceil(n_examples / self.batch_size)
+
+
+#: The recipe chapter 4 teaches for the original MLP.
+MLP_RECIPE = TrainingConfig()
+
+
+def train_mlp(
+    config: TrainingConfig = MLP_RECIPE, *, verbose: int = 0
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Train the original MLP with ``config``, exactly as chapter 4 does.
+
+    Returns
+    -------
+    tuple
+        The trained model and its history (loss and accuracy per epoch, on
+        the training and validation parts).
+    """
+    (x, y), _ = load_mnist()
+    (x_train, y_train), (x_val, y_val) = train_validation_split(
+        x, y, validation_size=config.validation_size, seed=config.seed
+    )
+    x_train, x_val = preprocess_for_mlp(x_train), preprocess_for_mlp(x_val)
+
+    set_seed(config.seed)
+    model = build_original_mlp()
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate,
+        decay_steps=config.epochs * config.steps_per_epoch(len(x_train)),
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=config.jit_compile,
+    )
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_data=(x_val, y_val),
+        verbose=verbose,
+    )
+    return model, history.history
+
+
+_TRAINERS: dict[str, Callable[..., tuple[keras.Model, dict[str, list[float]]]]] = {
+    "mlp": train_mlp,
+}
+
+
+def model_path(config: TrainingConfig, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where the model trained with ``config`` is saved: ``<cache>/<model>-<fingerprint>.keras``."""
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "models"
+    return folder / f"{config.model}-{config.fingerprint()}.keras"
+
+
+def save_model(
+    model: keras.Model,
+    config: TrainingConfig,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Save a model trained with ``config`` in Keras format, atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of the saved ``.keras`` file.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a Keras model.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    path = model_path(config, cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_or_train(
+    config: TrainingConfig = MLP_RECIPE,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> keras.Model:
+    """Return the model trained with ``config``: loaded if saved, else trained and saved.
+
+    Training is seeded and deterministic, so the model is the same either
+    way (on the same hardware and TensorFlow version). A saved file that
+    cannot be loaded is reported with a warning and replaced.
+    """
+    path = model_path(config, cache_dir)
+    if path.is_file():
+        try:
+            return keras.models.load_model(path)
+        except Exception as error:  # a truncated or foreign file: retrain
+            warnings.warn(
+                f"Could not load the saved model {path} ({error}); training it again.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    model, _ = _TRAINERS[config.model](config)
+    save_model(model, config, cache_dir)
+    return model
