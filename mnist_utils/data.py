@@ -13,6 +13,7 @@ interrupted or corrupted download leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -183,7 +184,7 @@ def download_mnist(
                     while chunk := response.read(1 << 20):
                         out.write(chunk)
                         received += len(chunk)
-            except (urllib.error.URLError, OSError, ValueError) as error:
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
                 raise DatasetError(
                     f"Could not download MNIST from {url}: {error}. Check the URL "
                     "(set $MNIST_UTILS_URL to a mirror) or your network connection."

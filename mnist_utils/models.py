@@ -6,7 +6,7 @@ import keras
 
 __all__ = ["ORIGINAL_MLP_PARAMETERS", "build_original_mlp"]
 
-#: Trainable parameters of the original MLP: 784·784+784 + 784·256+256 + 256·128+128 + 128·10+10.
+#: The number of trainable parameters of the original MLP (784·784+784 + 784·256+256 + 256·128+128 + 128·10+10).
 ORIGINAL_MLP_PARAMETERS = 850_586
 
 

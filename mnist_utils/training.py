@@ -45,7 +45,7 @@ MODEL_NAMES: tuple[str, ...] = ("mlp",)
 def set_seed(seed: int) -> None:
     """Make Keras, TensorFlow, NumPy and Python's ``random`` reproducible.
 
-    Seeds all global generators with :func:`keras.utils.set_random_seed` and
+    Seeds all global generators with ``keras.utils.set_random_seed`` and
     asks TensorFlow for deterministic kernels. Results are then identical
     from run to run on the same hardware and TensorFlow version.
 

@@ -1,0 +1,115 @@
+"""Seeding, recipes, and the load-or-train cache that lets chapters run in any order."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_utils import training
+from mnist_utils.training import MLP_RECIPE, TrainingConfig, load_or_train, model_path, save_model, set_seed
+
+# One quick epoch over the full training part: enough to test the mechanics in seconds.
+QUICK = TrainingConfig(batch_size=1024, epochs=1, learning_rate=1e-3, jit_compile=False)
+
+
+def _weights(model):
+    return [w.numpy() if hasattr(w, "numpy") else np.asarray(w) for w in model.weights]
+
+
+@pytest.fixture(scope="module")
+def quick_model():
+    model, history = training.train_mlp(QUICK)
+    return model, history
+
+
+def test_the_book_recipe():
+    assert MLP_RECIPE == TrainingConfig(
+        model="mlp", batch_size=256, epochs=12, learning_rate=1e-3, jit_compile=True, validation_size=6000, seed=42
+    )
+    assert MLP_RECIPE.steps_per_epoch(54000) == 211
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"model": "resnet"}, "Unknown model 'resnet'"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"epochs": 2.5}, "epochs must be a positive integer"),
+        ({"learning_rate": 1}, "learning_rate must be a float"),
+    ],
+)
+def test_config_rejects_bad_values(changes, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(MLP_RECIPE, **changes)
+
+
+def test_fingerprint_depends_on_every_field():
+    prints = {MLP_RECIPE.fingerprint()}
+    for changes in ({"batch_size": 128}, {"epochs": 11}, {"seed": 1}, {"jit_compile": False}, {"learning_rate": 2e-3}):
+        prints.add(dataclasses.replace(MLP_RECIPE, **changes).fingerprint())
+    assert len(prints) == 6
+    assert MLP_RECIPE.fingerprint() == TrainingConfig().fingerprint()
+
+
+def test_set_seed_rejects_non_integers():
+    with pytest.raises(TypeError, match="seed must be an integer, got str"):
+        set_seed("42")
+
+
+def test_training_learns_and_reports_history(quick_model):
+    _, history = quick_model
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert history["val_accuracy"][-1] > 0.9  # one epoch already does far better than chance
+
+
+def test_training_is_deterministic(quick_model):
+    model, _ = quick_model
+    again, _ = training.train_mlp(QUICK)
+    for a, b in zip(_weights(model), _weights(again)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch, quick_model):
+    calls = []
+
+    def fake_trainer(config):
+        calls.append(config)
+        return quick_model
+
+    monkeypatch.setitem(training._TRAINERS, "mlp", fake_trainer)
+    first = load_or_train(QUICK, cache_dir=tmp_path)
+    assert calls == [QUICK] and model_path(QUICK, tmp_path).is_file()
+    second = load_or_train(QUICK, cache_dir=tmp_path)
+    assert calls == [QUICK]  # loaded, not retrained
+    for a, b in zip(_weights(first), _weights(second)):
+        np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    np.testing.assert_array_equal(first.predict(x, verbose=0), second.predict(x, verbose=0))
+
+
+def test_unreadable_saved_model_is_replaced(tmp_path, monkeypatch, quick_model):
+    monkeypatch.setitem(training._TRAINERS, "mlp", lambda config: quick_model)
+    path = model_path(QUICK, tmp_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a keras file")
+    with pytest.warns(RuntimeWarning, match="Could not load the saved model"):
+        model = load_or_train(QUICK, cache_dir=tmp_path)
+    assert isinstance(model, keras.Model)
+    assert keras.models.load_model(path).count_params() == model.count_params()
+
+
+def test_save_model_is_atomic_and_named_by_fingerprint(tmp_path, quick_model):
+    model, _ = quick_model
+    path = save_model(model, QUICK, tmp_path)
+    assert path == tmp_path / f"mlp-{QUICK.fingerprint()}.keras"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    with pytest.raises(TypeError, match="must be a keras.Model"):
+        save_model("model", QUICK, tmp_path)
+
+
+def test_default_cache_folder_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_BOOK_CACHE", str(tmp_path))
+    assert model_path(MLP_RECIPE).parent == tmp_path / "models"
