@@ -13,12 +13,6 @@ import pytest
 matplotlib.use("Agg")
 
 
-def pytest_collectstart(collector):
-    """Leave stderr (TensorFlow's start-up log lines) out of nbval's comparison."""
-    if collector.fspath and collector.fspath.ext == ".ipynb":
-        collector.skip_compare += ("stderr",)
-
-
 class _Handler(http.server.BaseHTTPRequestHandler):
     routes: dict[str, tuple[int, bytes, int | None]] = {}
 
