@@ -6,11 +6,19 @@ these functions so that every chapter prepares the data in exactly the same way.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._validation import check_images
 
-__all__ = ["flatten_images", "normalize_images", "preprocess_for_mlp"]
+__all__ = [
+    "flatten_images",
+    "normalize_images",
+    "preprocess_for_cnn",
+    "preprocess_for_mlp",
+    "preprocess_for_model",
+]
 
 
 def normalize_images(images: np.ndarray) -> np.ndarray:
@@ -56,3 +64,39 @@ def preprocess_for_mlp(images: np.ndarray) -> np.ndarray:
     Equivalent to ``flatten_images(normalize_images(images))``.
     """
     return flatten_images(normalize_images(images))
+
+
+def preprocess_for_cnn(images: np.ndarray) -> np.ndarray:
+    """Normalise raw ``uint8`` images and add a channel axis: ``(n, 28, 28, 1)`` ``float32``.
+
+    Convolutional layers keep the 2-D layout, so nothing is flattened.
+    """
+    array = normalize_images(images)
+    return array.reshape(len(array), 28, 28, 1)
+
+
+def preprocess_for_model(model: Any, images: np.ndarray) -> np.ndarray:
+    """Prepare raw ``uint8`` images for ``model``, whichever of the book's networks it is.
+
+    Parameters
+    ----------
+    model:
+        A Keras model whose input shape is ``(None, 784)`` (the MLP) or
+        ``(None, 28, 28, 1)`` (the CNN).
+    images:
+        Raw images, ``(n, 28, 28)`` ``uint8``.
+
+    Raises
+    ------
+    ValueError
+        If the model expects another input shape.
+    """
+    shape = tuple(getattr(model, "input_shape", ()))
+    if shape == (None, 784):
+        return preprocess_for_mlp(images)
+    if shape == (None, 28, 28, 1):
+        return preprocess_for_cnn(images)
+    raise ValueError(
+        f"The model expects input of shape {shape}; the book's models take (None, 784) "
+        "or (None, 28, 28, 1)."
+    )

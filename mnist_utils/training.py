@@ -14,6 +14,7 @@ import json
 import math
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -23,23 +24,28 @@ import numpy as np
 import tensorflow as tf
 
 from .data import default_cache_dir, load_mnist, train_validation_split
-from .models import build_original_mlp
-from .preprocessing import preprocess_for_mlp
+from .models import build_cnn, build_original_mlp
+from .preprocessing import preprocess_for_cnn, preprocess_for_mlp
 
 __all__ = [
+    "CNN_RECIPE",
     "MLP_RECIPE",
+    "RECIPES",
     "MODEL_NAMES",
     "TrainingConfig",
     "load_or_train",
+    "load_record",
     "model_path",
     "save_model",
     "set_seed",
+    "train",
+    "train_cnn",
     "train_mlp",
 ]
 
 
 #: The networks this module can train.
-MODEL_NAMES: tuple[str, ...] = ("mlp",)
+MODEL_NAMES: tuple[str, ...] = ("mlp", "cnn")
 
 
 def set_seed(seed: int) -> None:
@@ -67,7 +73,7 @@ class TrainingConfig:
     Attributes
     ----------
     model:
-        Which network to train (``"mlp"``).
+        Which network to train: ``"mlp"`` or ``"cnn"``.
     batch_size:
         Examples per gradient step.
     epochs:
@@ -80,6 +86,10 @@ class TrainingConfig:
         Training images held out for validation.
     seed:
         Seed for the split, the initial weights and the shuffling.
+    augment_shift:
+        Largest random shift of a training image, as a fraction of its size (CNN only).
+    augment_rotation:
+        Largest random rotation of a training image, as a fraction of a full turn (CNN only).
     """
 
     model: str = "mlp"
@@ -89,6 +99,8 @@ class TrainingConfig:
     jit_compile: bool = True
     validation_size: int = 6000
     seed: int = 42
+    augment_shift: float = 0.0
+    augment_rotation: float = 0.0
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_NAMES:
@@ -101,6 +113,12 @@ class TrainingConfig:
                 raise ValueError(f"{field} must be a positive integer, got {value!r}.")
         if not (isinstance(self.learning_rate, float) and 0 < self.learning_rate < 1):
             raise ValueError(f"learning_rate must be a float in (0, 1), got {self.learning_rate!r}.")
+        for field in ("augment_shift", "augment_rotation"):
+            value = getattr(self, field)
+            if not (isinstance(value, float) and 0 <= value < 0.5):
+                raise ValueError(f"{field} must be a float in [0, 0.5), got {value!r}.")
+        if self.model == "mlp" and (self.augment_shift or self.augment_rotation):
+            raise ValueError("augmentation is only implemented for the CNN; set it to 0.0 for the MLP.")
 
     def fingerprint(self) -> str:
         """A short hash of the recipe and the Keras/TensorFlow versions.
@@ -119,25 +137,15 @@ class TrainingConfig:
 MLP_RECIPE = TrainingConfig()
 
 
-def train_mlp(
-    config: TrainingConfig = MLP_RECIPE, *, verbose: int = 0
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Train the original MLP with ``config``, exactly as chapter 4 does.
-
-    Returns
-    -------
-    tuple
-        The trained model and its history (loss and accuracy per epoch, on
-        the training and validation parts).
-    """
+def _split(config: TrainingConfig):
     (x, y), _ = load_mnist()
-    (x_train, y_train), (x_val, y_val) = train_validation_split(
-        x, y, validation_size=config.validation_size, seed=config.seed
-    )
-    x_train, x_val = preprocess_for_mlp(x_train), preprocess_for_mlp(x_val)
+    return train_validation_split(x, y, validation_size=config.validation_size, seed=config.seed)
 
-    set_seed(config.seed)
-    model = build_original_mlp()
+
+def _compile_and_fit(
+    model: keras.Model, data, config: TrainingConfig, verbose: int
+) -> dict[str, list[float]]:
+    (x_train, y_train), (x_val, y_val) = data
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=config.learning_rate,
         decay_steps=config.epochs * config.steps_per_epoch(len(x_train)),
@@ -156,11 +164,73 @@ def train_mlp(
         validation_data=(x_val, y_val),
         verbose=verbose,
     )
-    return model, history.history
+    return history.history
+
+
+def train_mlp(
+    config: TrainingConfig = None, *, verbose: int = 0  # type: ignore[assignment]
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Train the original MLP with ``config`` (default :data:`MLP_RECIPE`), as chapter 4 does.
+
+    Seeds everything with ``config.seed``, builds the network, compiles it with Adam
+    and a cosine-decayed learning rate, and fits it on the training part, validating
+    on the held-out part after every epoch.
+
+    Returns
+    -------
+    tuple
+        The trained model and its history (loss and accuracy per epoch, on
+        the training and validation parts).
+    """
+    config = config or MLP_RECIPE
+    (x_train, y_train), (x_val, y_val) = _split(config)
+    data = (preprocess_for_mlp(x_train), y_train), (preprocess_for_mlp(x_val), y_val)
+    set_seed(config.seed)
+    model = build_original_mlp()
+    return model, _compile_and_fit(model, data, config, verbose)
+
+
+def train_cnn(
+    config: TrainingConfig = None, *, verbose: int = 0  # type: ignore[assignment]
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Train the book's CNN with ``config`` (default :data:`CNN_RECIPE`), as chapter 6 does.
+
+    Returns
+    -------
+    tuple
+        The trained model and its history.
+    """
+    config = config or CNN_RECIPE
+    (x_train, y_train), (x_val, y_val) = _split(config)
+    data = (preprocess_for_cnn(x_train), y_train), (preprocess_for_cnn(x_val), y_val)
+    set_seed(config.seed)
+    model = build_cnn(shift=config.augment_shift, rotation=config.augment_rotation)
+    return model, _compile_and_fit(model, data, config, verbose)
+
+
+#: The recipe chapter 6 teaches for the CNN.
+CNN_RECIPE = TrainingConfig(
+    model="cnn",
+    batch_size=128,
+    epochs=15,
+    learning_rate=3e-3,
+    jit_compile=False,
+    augment_shift=0.1,
+    augment_rotation=0.05,
+)
+
+#: The book's recipe for each model name.
+RECIPES: dict[str, TrainingConfig] = {"mlp": MLP_RECIPE, "cnn": CNN_RECIPE}
+
+
+def train(config: TrainingConfig, *, verbose: int = 0) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Train the network ``config.model`` with ``config``; ``verbose=1`` shows a progress bar."""
+    return _TRAINERS[config.model](config, verbose=verbose)
 
 
 _TRAINERS: dict[str, Callable[..., tuple[keras.Model, dict[str, list[float]]]]] = {
     "mlp": train_mlp,
+    "cnn": train_cnn,
 }
 
 
@@ -174,8 +244,15 @@ def save_model(
     model: keras.Model,
     config: TrainingConfig,
     cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    history: dict[str, list[float]] | None = None,
+    wall_time: float | None = None,
 ) -> Path:
     """Save a model trained with ``config`` in Keras format, atomically.
+
+    Beside the ``.keras`` file, a ``.json`` record keeps the recipe, the training
+    history and the training wall time, for chapters that compare models (see
+    :func:`load_record`).
 
     Returns
     -------
@@ -199,7 +276,32 @@ def save_model(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    record = {
+        "config": dataclasses.asdict(config),
+        "history": {key: [float(v) for v in values] for key, values in (history or {}).items()},
+        "wall_time_s": None if wall_time is None else float(wall_time),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+    }
+    path.with_suffix(".json").write_text(json.dumps(record, indent=1))
     return path
+
+
+def load_record(
+    config: TrainingConfig, cache_dir: str | os.PathLike[str] | None = None
+) -> dict | None:
+    """The record :func:`save_model` wrote beside the model trained with ``config``.
+
+    Returns
+    -------
+    dict or None
+        Keys ``config``, ``history``, ``wall_time_s``, ``keras`` and ``tensorflow``;
+        ``None`` if no record exists or it cannot be read.
+    """
+    try:
+        return json.loads(model_path(config, cache_dir).with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def load_or_train(
@@ -222,6 +324,7 @@ def load_or_train(
                 RuntimeWarning,
                 stacklevel=2,
             )
-    model, _ = _TRAINERS[config.model](config)
-    save_model(model, config, cache_dir)
+    started = time.perf_counter()
+    model, history = train(config)
+    save_model(model, config, cache_dir, history=history, wall_time=time.perf_counter() - started)
     return model

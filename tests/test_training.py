@@ -25,9 +25,17 @@ def quick_model():
     return model, history
 
 
+def test_the_cnn_recipe_and_registry():
+    assert training.RECIPES == {"mlp": MLP_RECIPE, "cnn": training.CNN_RECIPE}
+    assert training.CNN_RECIPE.model == "cnn" and training.CNN_RECIPE.augment_shift > 0
+    with pytest.raises(ValueError, match="augmentation is only implemented for the CNN"):
+        dataclasses.replace(MLP_RECIPE, augment_shift=0.1)
+
+
 def test_the_book_recipe():
     assert MLP_RECIPE == TrainingConfig(
-        model="mlp", batch_size=256, epochs=12, learning_rate=1e-3, jit_compile=True, validation_size=6000, seed=42
+        model="mlp", batch_size=256, epochs=12, learning_rate=1e-3, jit_compile=True, validation_size=6000, seed=42,
+        augment_shift=0.0, augment_rotation=0.0,
     )
     assert MLP_RECIPE.steps_per_epoch(54000) == 211
 
@@ -75,13 +83,14 @@ def test_training_is_deterministic(quick_model):
 def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch, quick_model):
     calls = []
 
-    def fake_trainer(config):
+    def fake_trainer(config, verbose=0):
         calls.append(config)
         return quick_model
 
     monkeypatch.setitem(training._TRAINERS, "mlp", fake_trainer)
     first = load_or_train(QUICK, cache_dir=tmp_path)
     assert calls == [QUICK] and model_path(QUICK, tmp_path).is_file()
+    assert training.load_record(QUICK, tmp_path)["wall_time_s"] >= 0
     second = load_or_train(QUICK, cache_dir=tmp_path)
     assert calls == [QUICK]  # loaded, not retrained
     for a, b in zip(_weights(first), _weights(second)):
@@ -91,7 +100,7 @@ def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch, quick_model
 
 
 def test_unreadable_saved_model_is_replaced(tmp_path, monkeypatch, quick_model):
-    monkeypatch.setitem(training._TRAINERS, "mlp", lambda config: quick_model)
+    monkeypatch.setitem(training._TRAINERS, "mlp", lambda config, verbose=0: quick_model)
     path = model_path(QUICK, tmp_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not a keras file")
@@ -103,9 +112,13 @@ def test_unreadable_saved_model_is_replaced(tmp_path, monkeypatch, quick_model):
 
 def test_save_model_is_atomic_and_named_by_fingerprint(tmp_path, quick_model):
     model, _ = quick_model
-    path = save_model(model, QUICK, tmp_path)
+    path = save_model(model, QUICK, tmp_path, history={"loss": [0.5]}, wall_time=3.0)
     assert path == tmp_path / f"mlp-{QUICK.fingerprint()}.keras"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, path.stem + ".json"])
+    record = training.load_record(QUICK, tmp_path)
+    assert record["history"] == {"loss": [0.5]} and record["wall_time_s"] == 3.0
+    assert record["config"] == dataclasses.asdict(QUICK)
+    assert training.load_record(MLP_RECIPE, tmp_path) is None
     with pytest.raises(TypeError, match="must be a keras.Model"):
         save_model("model", QUICK, tmp_path)
 
