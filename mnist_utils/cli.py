@@ -15,14 +15,16 @@ from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
+#: The models the command line knows; the same as ``mnist_utils.training.MODEL_NAMES``
+#: (a test checks), written out so that ``--help`` does not have to import TensorFlow.
+MODELS = ("mlp", "cnn")
+
 
 class CommandError(Exception):
     """A failure to report in one line, without a traceback."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .training import MODEL_NAMES
-
     parser = argparse.ArgumentParser(
         prog="python -m mnist_utils",
         description="Train, evaluate and use the book's MNIST digit classifiers.",
@@ -32,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def model_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
-            "--model", choices=MODEL_NAMES, default="cnn" if "cnn" in MODEL_NAMES else "mlp",
+            "--model", choices=MODELS, default="cnn",
             help="which network (default: %(default)s)",
         )
         command.add_argument(
@@ -41,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     train = commands.add_parser("train", help="train a model with the book's recipe and save it")
-    train.add_argument("--model", choices=MODEL_NAMES, required=True, help="which network to train")
+    train.add_argument("--model", choices=MODELS, required=True, help="which network to train")
     train.add_argument("--epochs", type=_positive, help="override the recipe's number of epochs")
     train.add_argument("--batch-size", type=_positive, help="override the recipe's batch size")
     train.add_argument("--output", type=Path, metavar="FILE", help="where to save (default: the model cache)")

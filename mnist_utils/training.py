@@ -215,8 +215,8 @@ CNN_RECIPE = TrainingConfig(
     epochs=15,
     learning_rate=3e-3,
     jit_compile=False,
-    augment_shift=0.1,
-    augment_rotation=0.05,
+    augment_shift=0.08,
+    augment_rotation=0.03,
 )
 
 #: The book's recipe for each model name.

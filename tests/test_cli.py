@@ -50,6 +50,12 @@ def digit_files(workdir):
     return paths, y_test[:2]
 
 
+def test_model_names_match_the_training_module():
+    from mnist_utils import cli, training
+
+    assert cli.MODELS == training.MODEL_NAMES
+
+
 def test_help_lists_the_commands(workdir):
     result = run("--help", cache=workdir)
     assert result.returncode == 0
@@ -122,7 +128,9 @@ def test_predict_reports_bad_files_and_goes_on(trained, digit_files, workdir):
                  "--model-path", str(trained), cache=workdir)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    errors = result.stderr.strip().splitlines()
+    # TensorFlow may add its own start-up log lines to stderr; ours are the "error:" lines.
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 3
     assert errors[0].startswith(f"{not_an_image}: error: Cannot read")
     assert errors[1].startswith(f"{workdir / 'missing.png'}: error: No image file")
     assert errors[2].startswith(f"{blank}: error: The image is blank")
