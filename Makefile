@@ -11,12 +11,13 @@ export MNIST_BOOK_CACHE ?= $(CURDIR)/.cache
 # Silence TensorFlow's C++ start-up banner (oneDNN, CUDA probing) in logs.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install book test lab notebooks lock clean
+.PHONY: help install book test lab bench notebooks lock clean
 
 help:
 	@echo "make book       set up .venv, execute the notebooks and build the HTML into _build/html"
 	@echo "make test       set up .venv, run the unit tests and nbval on every chapter"
 	@echo "make lab        open the chapters in JupyterLab"
+	@echo "make bench      measure the training recipes, inference and the book build (about 30 min)"
 	@echo "make notebooks  (maintainers) re-execute the chapters in place and store their outputs"
 	@echo "make lock       (maintainers) regenerate constraints.txt from .venv"
 	@echo "make clean      remove the build, the cache and .venv"
@@ -38,6 +39,9 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --output benchmarks/results.json
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py chapters/*.ipynb

@@ -1,0 +1,35 @@
+"""A tiny smoke run of the benchmark: it still runs and writes valid JSON (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_smoke_run_writes_valid_json(tmp_path):
+    output = tmp_path / "results.json"
+    env = dict(os.environ, MNIST_BOOK_CACHE=str(tmp_path / "cache"), TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--smoke", "--repeats", "1", "--output", str(output)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads(output.read_text())
+    assert results["smoke"] is True and results["schema"] == 1
+    assert {"cpu", "cores", "tensorflow", "keras", "numpy"} <= set(results["machine"])
+    assert results["matmul"]["peak_gflops"] > 0
+    for group in ("mlp", "cnn"):
+        assert len(results[group]) == 2
+        for row in results[group]:
+            assert row["samples_per_s"] > 0 and row["gflops"] > 0
+            assert len(row["epoch_times_s"]) == len(row["test_accuracy"]) == 1
+            assert 0 <= row["final_test_accuracy"] <= 1
+            assert row["inference"]["images_per_s_batched"] > 0
+            assert row["inference"]["single_image_latency_ms"] > 0
+    assert results["mlp"][0]["recipe"]["batch_size"] == 32
+    assert results["mlp"][0]["flops_per_sample"] == 6 * 850_586
