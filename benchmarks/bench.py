@@ -147,7 +147,7 @@ def conv_flops(model: keras.Model) -> float:
     return 6.0 * macs
 
 
-def train_to_target(recipe: Recipe, data, target: float, flops_per_sample: float | None) -> dict:
+def train_to_target(recipe: Recipe, data, target: float) -> dict:
     """Train epoch by epoch, timing training only, and evaluate the test set after each epoch."""
     (x_train, y_train), (x_test, y_test) = data
     set_seed(42)
@@ -156,7 +156,7 @@ def train_to_target(recipe: Recipe, data, target: float, flops_per_sample: float
     rate = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, steps) if recipe.cosine else recipe.learning_rate
     model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=recipe.jit_compile)
-    flops = flops_per_sample or (6.0 * model.count_params() if recipe.model == "mlp" else conv_flops(model))
+    flops = 6.0 * model.count_params() if recipe.model == "mlp" else conv_flops(model)
     epoch_times, accuracies, elapsed, reached = [], [], 0.0, None
     for epoch in range(recipe.epochs):
         started = time.perf_counter()
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> dict:
         rows = []
         for recipe in recipes:
             print(f"{recipe.name} ...", flush=True)
-            row = train_to_target(recipe, data, target, None)
+            row = train_to_target(recipe, data, target)
             model = row.pop("model")
             row["share_of_peak"] = row["gflops"] / peak
             row["inference"] = inference(model, data[1][0], args.repeats)
