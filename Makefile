@@ -11,11 +11,11 @@ export MNIST_BOOK_CACHE ?= $(CURDIR)/.cache
 # Silence TensorFlow's C++ start-up banner (oneDNN, CUDA probing) in logs.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install book test lab bench notebooks lock clean
+.PHONY: help install web book test lab bench notebooks lock clean
 
 help:
-	@echo "make book       set up .venv, execute the notebooks and build the HTML into _build/html"
-	@echo "make test       set up .venv, run the unit tests and nbval on every chapter"
+	@echo "make book       set up .venv and webdemo/node_modules, export the models, build the HTML into _build/html"
+	@echo "make test       build the book, then run the unit tests, nbval on every chapter and the browser tests"
 	@echo "make lab        open the chapters in JupyterLab"
 	@echo "make bench      measure the training recipes, inference and the book build (about 30 min)"
 	@echo "make notebooks  (maintainers) re-execute the chapters in place and store their outputs"
@@ -30,11 +30,19 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-book: $(STAMP)
+# The web assets: MathJax and ONNX Runtime Web from npm, and the models exported to ONNX.
+web: $(STAMP) webdemo/node_modules/.package-lock.json
+	$(BIN)/python tools/build_web_assets.py
+
+webdemo/node_modules/.package-lock.json: webdemo/package.json webdemo/package-lock.json
+	npm ci --prefix webdemo --no-audit --no-fund
+
+book: web
 	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 	@echo "Open _build/html/index.html"
 
-test: $(STAMP)
+# The browser tests check the built site, so the book is built first.
+test: book
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)
@@ -52,4 +60,4 @@ lock: $(STAMP)
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^mnist-utils'; } > constraints.txt
 
 clean:
-	rm -rf _build .cache $(VENV)
+	rm -rf _build _web .cache artifacts $(VENV) webdemo/node_modules

@@ -10,6 +10,8 @@ from pathlib import Path
 import matplotlib
 import pytest
 
+from browser import browser, site  # noqa: F401 (fixtures of the browser tests)
+
 matplotlib.use("Agg")
 
 

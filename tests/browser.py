@@ -1,0 +1,143 @@
+"""Helpers for the browser tests: serve the built book on 127.0.0.1 and drive Chromium.
+
+The tests use the system's Chromium (Debian packages ``chromium`` and ``chromium-driver``)
+through Playwright; Playwright never downloads a browser of its own here. Every request
+to a host other than the local server is blocked and recorded, so a page that would need
+the network fails its test: the built site must work offline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+#: Screenshots and measurements of the browser tests, kept for people to look at.
+ARTIFACTS = ROOT / "artifacts"
+#: Flags for Chromium as root in a sandbox without network (see the README).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    """The Chromium executable: ``$CHROMIUM``, or ``chromium`` on the ``PATH``."""
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail(
+            "Chromium is needed for the browser tests: install it (Debian: apt-get install "
+            "chromium chromium-driver) or set $CHROMIUM to its executable."
+        )
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@dataclasses.dataclass
+class Site:
+    """The built book, served over HTTP on 127.0.0.1."""
+
+    root: Path
+    url: str
+
+    def page_url(self, page: str) -> str:
+        return f"{self.url}/{page}.html"
+
+    def local_path(self, url: str) -> Path | None:
+        """The file behind a URL of this site, or ``None`` for another host."""
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != self.url:
+            return None
+        path = parts.path.lstrip("/") or "index.html"
+        if path.endswith("/"):
+            path += "index.html"
+        return self.root / path
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"No built book in {SITE}: run `make book` first (`make test` does).")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    try:
+        yield Site(SITE, f"http://{host}:{port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclasses.dataclass
+class Visit:
+    """What went wrong while a page was open."""
+
+    errors: list[str] = dataclasses.field(default_factory=list)
+    failed_requests: list[str] = dataclasses.field(default_factory=list)
+    external_requests: list[str] = dataclasses.field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return (
+            [f"console error: {error}" for error in self.errors]
+            + [f"failed request: {url}" for url in self.failed_requests]
+            + [f"request outside the site: {url}" for url in self.external_requests]
+        )
+
+
+def open_context(browser, site: Site, **options):
+    """A fresh browser context that blocks other hosts, and the :class:`Visit` it records into."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    visit = Visit()
+
+    def route(route) -> None:
+        if site.local_path(route.request.url) is None and not route.request.url.startswith("data:"):
+            visit.external_requests.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", route)
+
+    def watch(page) -> None:
+        page.on("console", lambda message: message.type == "error" and visit.errors.append(
+            f"{message.text} ({message.location.get('url', '')})"))
+        page.on("pageerror", lambda error: visit.errors.append(str(error)))
+        page.on("requestfailed", lambda request: site.local_path(request.url) is not None
+                and visit.failed_requests.append(request.url))
+        page.on("response", lambda response: response.status >= 400 and visit.failed_requests.append(
+            f"{response.url} ({response.status})"))
+
+    context.on("page", watch)
+    return context, visit

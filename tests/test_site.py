@@ -1,0 +1,108 @@
+"""Every page of the built book, opened in headless Chromium from a local server.
+
+On each page: no JavaScript error in the console, no failed request, no request to any
+other host (the site works offline), no broken image, no link inside the site to a
+missing page or anchor, every figure of a chapter's notebook present, equations typeset
+by the book's own MathJax, and Binder and Colab launch buttons on every notebook page.
+A full-page screenshot of each page is saved in ``artifacts/screenshots``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from browser import ARTIFACTS, ROOT, open_context
+
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in part["chapters"]]
+#: Pages Sphinx makes by itself.
+GENERATED = ["genindex", "search", "py-modindex"]
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+def test_the_table_of_contents_lists_pages():
+    assert len(PAGES) >= 10 and "chapters/08_draw_a_digit" in PAGES
+
+
+@functools.cache
+def _anchors(path: Path) -> frozenset[str]:
+    return frozenset(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8")))
+
+
+def _expected_figures(page: str) -> int | None:
+    """Images a notebook page must show: its stored image outputs, less removed cells."""
+    source = ROOT / f"{page}.ipynb"
+    if not source.is_file():
+        return None
+    notebook = nbformat.read(source, as_version=4)
+    count = 0
+    for cell in notebook.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type != "code" or tags & {"remove-cell", "remove-output"}:
+            continue
+        count += sum("image/png" in output.get("data", {}) for output in cell.outputs)
+    return count
+
+
+@pytest.mark.parametrize("page", PAGES + GENERATED)
+def test_page_works_in_a_browser(page, site, browser):
+    if page in GENERATED and not (site.root / f"{page}.html").is_file():
+        pytest.skip(f"{page}.html is not built for this book")
+    context, visit = open_context(browser, site)
+    try:
+        tab = context.new_page()
+        tab.goto(site.page_url(page), wait_until="load")
+        tab.wait_for_load_state("networkidle")
+        if tab.locator(".math").count():
+            # The book's own MathJax typesets every equation (no CDN).
+            tab.wait_for_function(
+                "document.querySelectorAll('.math').length > 0 && "
+                "document.querySelectorAll('.math mjx-container, mjx-container.MathJax').length > 0",
+                timeout=20_000,
+            )
+            untypeset = tab.evaluate(
+                "Array.from(document.querySelectorAll('.math')).filter(m => !m.querySelector('mjx-container')"
+                " && !m.matches('mjx-container')).length"
+            )
+            assert untypeset == 0, f"{untypeset} equations on {page} were not typeset"
+        SCREENSHOTS.joinpath(Path(page).parent).mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=SCREENSHOTS / f"{page}.png", full_page=True)
+
+        broken_images = tab.evaluate(
+            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.getAttribute('src'))"
+        )
+        assert broken_images == [], f"broken images on {page}"
+
+        links = tab.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+        broken_links = []
+        for link in links:
+            target = site.local_path(link)
+            if target is None:
+                continue
+            if not target.is_file():
+                broken_links.append(link)
+            elif "#" in link and target.suffix == ".html":
+                anchor = link.split("#", 1)[1]
+                if anchor and anchor not in _anchors(target):
+                    broken_links.append(link)
+        assert broken_links == [], f"links to missing pages or anchors on {page}"
+
+        expected = _expected_figures(page)
+        if expected is not None:
+            shown = tab.locator(".cell_output img").count()
+            assert shown == expected, f"{page} shows {shown} of its {expected} figures"
+            launch = tab.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+            assert any(link.startswith("https://mybinder.org/v2/gh/") for link in launch), "no Binder button"
+            assert any(link.startswith("https://colab.research.google.com/github/") for link in launch), (
+                "no Colab button"
+            )
+        assert visit.problems() == [], f"problems on {page}"
+    finally:
+        context.close()
