@@ -1,0 +1,228 @@
+"""The "Draw a digit" page in headless Chromium: strokes in, predictions out.
+
+The tests draw the ten digits with mouse events (and one with touch events), then check
+what the page computed against Python:
+
+- the page's 28×28 image equals ``to_mnist_format`` of the same canvas pixels, to within
+  one grey level per pixel (the JavaScript is a port of the Python; the tolerance allows
+  for a rounding tie broken differently);
+- the page's probabilities equal the Keras model's for that 28×28 image to within 1e-4;
+- the predicted digit is the one drawn, for both networks.
+
+In-browser inference time and the bytes the page downloads are written to
+``artifacts/draw-digit.json``; they are measurements, not assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from browser import ARTIFACTS, open_context
+
+PAGE = "chapters/08_draw_a_digit"
+#: Largest allowed difference between the page's and Keras's probabilities.
+PROBABILITY_TOLERANCE = 1e-4
+#: Largest allowed difference between the page's and Python's 28×28 image, in grey levels.
+PIXEL_TOLERANCE = 1
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 24):
+    """Points on an ellipse; angles in degrees, 0 to the right, 90 downwards (screen axes)."""
+    return [
+        (cx + rx * math.cos(math.radians(start + (end - start) * i / n)),
+         cy + ry * math.sin(math.radians(start + (end - start) * i / n)))
+        for i in range(n + 1)
+    ]
+
+
+#: Each digit as strokes, each stroke a polyline in the pad's unit square.
+STROKES = {
+    0: [_arc(0.5, 0.5, 0.2, 0.32, -90, 270)],
+    1: [[(0.45, 0.2), (0.55, 0.15), (0.52, 0.5), (0.5, 0.85)]],
+    2: [_arc(0.5, 0.33, 0.2, 0.18, 180, 380, 16) + [(0.3, 0.82), (0.75, 0.82)]],
+    3: [_arc(0.48, 0.32, 0.18, 0.16, 200, 450, 16) + _arc(0.48, 0.65, 0.2, 0.18, -90, 150, 16)],
+    4: [[(0.55, 0.15), (0.25, 0.6), (0.75, 0.6)], [(0.6, 0.35), (0.6, 0.88)]],
+    5: [[(0.7, 0.17), (0.35, 0.17), (0.32, 0.45)] + _arc(0.5, 0.62, 0.21, 0.2, -110, 150, 18)],
+    6: [[(0.62, 0.15), (0.4, 0.4)] + _arc(0.5, 0.65, 0.18, 0.2, 200, 560, 24)],
+    7: [[(0.27, 0.2), (0.73, 0.2), (0.42, 0.85)]],
+    8: [_arc(0.5, 0.31, 0.15, 0.16, 90, 450, 20) + _arc(0.5, 0.66, 0.19, 0.19, -90, 270, 24)[::-1]],
+    9: [_arc(0.5, 0.33, 0.18, 0.16, 0, 360, 20) + [(0.68, 0.33), (0.63, 0.87)]],
+}
+
+
+def _points(stroke, steps: int = 4):
+    """The stroke with ``steps`` pointer positions per segment, as a hand moves."""
+    points = [stroke[0]]
+    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+        points += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(1, steps + 1)]
+    return points
+
+
+@pytest.fixture(scope="module")
+def demo(site, browser):
+    """The page, loaded and ready, with a fresh context (touch enabled)."""
+    context, visit = open_context(browser, site, has_touch=True)
+    page = context.new_page()
+    page.goto(site.page_url(PAGE), wait_until="load")
+    page.evaluate("window.drawDigitReady")
+    yield page, visit
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def keras_models():
+    from mnist_utils.training import RECIPES, load_or_train
+
+    return {name: load_or_train(recipe) for name, recipe in RECIPES.items()}
+
+
+def _canvas_box(page):
+    """The pad's position in the viewport, after scrolling it fully into view."""
+    page.locator(".dd-canvas").scroll_into_view_if_needed()
+    box = page.locator(".dd-canvas").bounding_box()
+    return box["x"], box["y"], box["width"], box["height"]
+
+
+def draw_with_mouse(page, strokes) -> None:
+    page.click(".dd-clear")
+    x, y, width, height = _canvas_box(page)
+    for stroke in strokes:
+        points = _points(stroke)
+        page.mouse.move(x + points[0][0] * width, y + points[0][1] * height)
+        page.mouse.down()
+        for px, py in points[1:]:
+            page.mouse.move(x + px * width, y + py * height)
+        page.mouse.up()
+    page.evaluate("drawDigit.idle()")
+
+
+def draw_with_touch(page, strokes) -> None:
+    """Real touch events through the Chrome DevTools Protocol, as a finger makes them."""
+    page.click(".dd-clear")
+    x, y, width, height = _canvas_box(page)
+    session = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = [{"x": x + px * width, "y": y + py * height} for px, py in _points(stroke)]
+        session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+        for point in points[1:]:
+            session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+    page.evaluate("drawDigit.idle()")
+
+
+def page_state(page) -> dict:
+    return page.evaluate(
+        "({digit: drawDigit.last.digit && Array.from(drawDigit.last.digit),"
+        " probabilities: drawDigit.last.probabilities, prediction: drawDigit.last.prediction,"
+        " model: drawDigit.last.model, canvas: drawDigit.canvasRGBA(),"
+        " status: document.querySelector('.dd-status').textContent})"
+    )
+
+
+def check_against_python(state: dict, keras_models) -> tuple[int, float]:
+    """Compare the page's image and probabilities with Python's; return the differences."""
+    from mnist_utils.handwriting import to_mnist_format
+    from mnist_utils.preprocessing import preprocess_for_model
+
+    canvas = state["canvas"]
+    rgba = np.array(canvas["rgba"], dtype=np.uint8).reshape(canvas["height"], canvas["width"], 4)
+    expected = to_mnist_format(rgba).astype(int)
+    digit = np.array(state["digit"], dtype=np.uint8).reshape(28, 28)
+    pixel_diff = int(np.abs(digit.astype(int) - expected).max())
+    assert pixel_diff <= PIXEL_TOLERANCE, "the page's 28×28 image differs from to_mnist_format's"
+
+    model = keras_models[state["model"]]
+    keras_probabilities = model.predict(preprocess_for_model(model, digit[None]), verbose=0)[0]
+    probability_diff = float(np.abs(np.array(state["probabilities"]) - keras_probabilities).max())
+    assert probability_diff <= PROBABILITY_TOLERANCE, "the page's probabilities differ from Keras's"
+    return pixel_diff, probability_diff
+
+
+def test_the_page_starts_with_an_empty_pad_and_its_facts_filled(demo):
+    page, visit = demo
+    assert page.evaluate("drawDigit.last.prediction") is None
+    assert page.locator(".dd-bar-row").count() == 10
+    facts = page.locator("[data-manifest]")
+    assert facts.count() >= 4
+    for index in range(facts.count()):
+        text = facts.nth(index).inner_text()
+        assert text and text != "…", f"fact {facts.nth(index).get_attribute('data-manifest')} not filled"
+    assert visit.problems() == []
+
+
+@pytest.mark.parametrize("model", ["cnn", "mlp"])
+def test_drawn_digits_are_read_correctly_and_match_python(demo, keras_models, model):
+    page, visit = demo
+    page.evaluate(f"drawDigit.setModel('{model}')")
+    predictions, pixel_diffs, probability_diffs = {}, [], []
+    for digit, strokes in STROKES.items():
+        draw_with_mouse(page, strokes)
+        state = page_state(page)
+        assert state["model"] == model, f"no prediction for a drawn {digit}: {state['status']}"
+        pixel_diff, probability_diff = check_against_python(state, keras_models)
+        pixel_diffs.append(pixel_diff)
+        probability_diffs.append(probability_diff)
+        predictions[digit] = state["prediction"]
+        assert f"reads a {state['prediction']}" in state["status"]
+    assert predictions == {digit: digit for digit in STROKES}
+    assert visit.problems() == []
+    _record(f"parity_{model}", {"max_pixel_diff": max(pixel_diffs), "max_probability_diff": max(probability_diffs)})
+
+
+def test_a_digit_drawn_with_a_finger(demo, keras_models):
+    page, visit = demo
+    page.evaluate("drawDigit.setModel('cnn')")
+    draw_with_touch(page, STROKES[4])
+    state = page_state(page)
+    check_against_python(state, keras_models)
+    assert state["prediction"] == 4
+    assert visit.problems() == []
+
+
+def test_clear_empties_the_pad(demo):
+    page, _ = demo
+    draw_with_mouse(page, STROKES[7])
+    assert page.evaluate("drawDigit.last.prediction") == 7
+    page.click(".dd-clear")
+    page.evaluate("drawDigit.idle()")
+    assert page.evaluate("drawDigit.last.prediction") is None
+    assert page.evaluate("drawDigit.canvasRGBA().rgba.filter((v, i) => i % 4 === 0 && v > 0).length") == 0
+    assert page.locator(".dd-best").count() == 0
+
+
+def test_measure_inference_time_and_download_size(demo):
+    """Measurements for the book's note (median of 100 runs); not a timed assertion."""
+    page, _ = demo
+    draw_with_mouse(page, STROKES[3])
+    times = {name: page.evaluate(f"drawDigit.timeInference(100, '{name}')") for name in ("cnn", "mlp")}
+    assert all(value > 0 for value in times.values())
+    resources = page.evaluate(
+        "performance.getEntriesByType('resource').map(r => ({url: r.name, bytes: r.encodedBodySize}))"
+    )
+    demo_files = [r for r in resources if "/_static/demo/" in r["url"]]
+    assert any(r["url"].endswith(".wasm") for r in demo_files)
+    page.screenshot(path=ARTIFACTS / "screenshots" / "draw-digit-3.png")
+    _record(
+        "measurements",
+        {
+            "median_inference_ms": times,
+            "demo_files": demo_files,
+            "demo_bytes": sum(r["bytes"] for r in demo_files),
+            "page_bytes": sum(r["bytes"] for r in resources),
+            "user_agent": page.evaluate("navigator.userAgent"),
+        },
+    )
+
+
+def _record(key: str, value) -> None:
+    path = ARTIFACTS / "draw-digit.json"
+    ARTIFACTS.mkdir(exist_ok=True)
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data[key] = value
+    path.write_text(json.dumps(data, indent=1))
+
