@@ -83,7 +83,10 @@ def load_grey(image: Any) -> np.ndarray:
         )
     if array.ndim == 3:
         rgb, alpha = array[..., :3], array[..., 3] if array.shape[2] == 4 else None
-        grey = rgb @ np.array([0.299, 0.587, 0.114])
+        # ITU-R 601 luma, written out rather than as a matrix product: BLAS may fuse the
+        # multiply-adds differently on each CPU, and the book's JavaScript port
+        # (webdemo/src/mnist-format.js) must compute the very same grey levels.
+        grey = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
         if alpha is not None and alpha.min() < 1.0:
             opaque = alpha > 0.5
             ink_is_dark = grey[opaque].mean() < 0.5 if opaque.any() else True
