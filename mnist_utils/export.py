@@ -14,6 +14,7 @@ import dataclasses
 import io
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import keras
@@ -89,7 +90,10 @@ def export_onnx(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".onnx")
     os.close(handle)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # "Saved artifact at ...": noise here
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            # Keras prints "Saved artifact at ...", and its tf2onnx shim probes for the
+            # long-removed ``np.object``, which NumPy 2 answers with a FutureWarning.
+            warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
             network.export(temporary, format="onnx")
         os.chmod(temporary, 0o644)  # mkstemp makes it private; the book's web server must read it
         os.replace(temporary, path)
@@ -143,7 +147,9 @@ def check_parity(
     FileNotFoundError
         If ``onnx_path`` does not exist.
     ValueError
-        If ``images`` is not a non-empty ``(n, 28, 28)`` ``uint8`` array.
+        If ``images`` is empty or not of shape ``(n, 28, 28)``.
+    TypeError
+        If ``images`` is not ``uint8``.
     """
     import onnxruntime
 
