@@ -7,15 +7,22 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
    against the book's recipe, same architecture: time to a test-accuracy target, training
    samples per second, achieved GFLOP/s;
 3. the CNN: the book's recipe against the keras-io "Simple MNIST convnet" recipe;
-4. inference: images per second in batches, and single-image latency;
-5. the book build: a clean build and a cached rebuild.
+4. inference: images per second in batches, and single-image latency, in Keras and in
+   ONNX Runtime (the models exported as for the book's Draw-a-digit page);
+5. the book build: a clean build and a cached rebuild;
+6. a profile of one MLP training step, from the bare matrix products up to Keras's ``fit``,
+   which shows what bounds the MLP's throughput.
+
+Each training recipe runs ``--train-repeats`` times (3 by default) from the same seed:
+the accuracy curves are identical (the runs are deterministic), and times, samples per
+second and GFLOP/s are the medians of the runs. Other timings are medians of ``--repeats``.
 
 FLOPs per training sample are counted as 6 × parameters: 2 per parameter for the forward
 pass's multiply-adds and 4 for the backward pass (gradients with respect to activations and
 to weights). For the CNN, whose weights are reused across positions, the count comes from
 the layers' multiply-adds instead (see ``conv_flops``).
 
-Usage: python benchmarks/bench.py [--output FILE] [--repeats N] [--smoke] [--skip-book]
+Usage: python benchmarks/bench.py [--output FILE] [--repeats N] [--train-repeats N] [--smoke] [--skip-book]
 """
 
 from __future__ import annotations
@@ -40,12 +47,13 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mnist_utils.data import load_mnist, train_validation_split  # noqa: E402
+from mnist_utils.export import export_onnx  # noqa: E402
 from mnist_utils.models import build_cnn, build_original_mlp  # noqa: E402
 from mnist_utils.preprocessing import preprocess_for_cnn, preprocess_for_mlp  # noqa: E402
 from mnist_utils.training import CNN_RECIPE, MLP_RECIPE, set_seed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def machine() -> dict:
@@ -67,7 +75,14 @@ def machine() -> dict:
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "numpy": np.__version__,
+        "onnxruntime": _onnxruntime().__version__,
     }
+
+
+def _onnxruntime():
+    import onnxruntime
+
+    return onnxruntime
 
 
 def timed_median(function, repeats: int) -> tuple[float, list[float]]:
@@ -147,7 +162,7 @@ def conv_flops(model: keras.Model) -> float:
     return 6.0 * macs
 
 
-def train_to_target(recipe: Recipe, data, target: float) -> dict:
+def train_once(recipe: Recipe, data, target: float) -> dict:
     """Train epoch by epoch, timing training only, and evaluate the test set after each epoch."""
     (x_train, y_train), (x_test, y_test) = data
     set_seed(42)
@@ -156,7 +171,6 @@ def train_to_target(recipe: Recipe, data, target: float) -> dict:
     rate = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, steps) if recipe.cosine else recipe.learning_rate
     model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=recipe.jit_compile)
-    flops = 6.0 * model.count_params() if recipe.model == "mlp" else conv_flops(model)
     epoch_times, accuracies, elapsed, reached = [], [], 0.0, None
     for epoch in range(recipe.epochs):
         started = time.perf_counter()
@@ -168,30 +182,157 @@ def train_to_target(recipe: Recipe, data, target: float) -> dict:
             reached = elapsed
     # The first epoch includes graph tracing and compilation: throughput uses the others.
     steady = epoch_times[1:] or epoch_times
-    samples_per_s = len(x_train) / statistics.median(steady)
+    return {
+        "model": model,
+        "epoch_times_s": epoch_times,
+        "test_accuracy": accuracies,
+        "time_to_target_s": reached,
+        "samples_per_s": len(x_train) / statistics.median(steady),
+    }
+
+
+def train_to_target(recipe: Recipe, data, target: float, repeats: int = 1) -> dict:
+    """Run :func:`train_once` ``repeats`` times; report the medians and every run."""
+    runs = [train_once(recipe, data, target) for _ in range(repeats)]
+    model = runs[-1]["model"]
+    flops = 6.0 * model.count_params() if recipe.model == "mlp" else conv_flops(model)
+    cumulative = np.median([np.cumsum(run["epoch_times_s"]) for run in runs], axis=0)
+    reached = [run["time_to_target_s"] for run in runs]
+    samples_per_s = statistics.median(run["samples_per_s"] for run in runs)
     return {
         "recipe": dataclasses.asdict(recipe),
         "jit_compile_effective": bool(getattr(model, "jit_compile", False)),
         "parameters": model.count_params(),
         "flops_per_sample": flops,
         "target_accuracy": target,
-        "time_to_target_s": reached,
-        "epoch_times_s": epoch_times,
-        "cumulative_time_s": list(np.cumsum(epoch_times)),
-        "test_accuracy": accuracies,
-        "final_test_accuracy": accuracies[-1],
+        "runs": repeats,
+        "time_to_target_s": None if None in reached else statistics.median(reached),
+        "time_to_target_runs_s": reached,
+        "epoch_times_s": list(np.median([run["epoch_times_s"] for run in runs], axis=0)),
+        "cumulative_time_s": list(cumulative),
+        "test_accuracy": runs[0]["test_accuracy"],
+        "identical_accuracy_across_runs": all(run["test_accuracy"] == runs[0]["test_accuracy"] for run in runs),
+        "final_test_accuracy": runs[0]["test_accuracy"][-1],
         "samples_per_s": samples_per_s,
+        "samples_per_s_runs": [run["samples_per_s"] for run in runs],
         "gflops": samples_per_s * flops / 1e9,
         "model": model,
     }
 
 
 def inference(model: keras.Model, images: np.ndarray, repeats: int) -> dict:
+    """Images per second in batches of 1,000, and one image's latency: Keras and ONNX Runtime."""
     batch_time, _ = timed_median(lambda: model.predict(images, batch_size=1000, verbose=0), repeats)
     single = images[:1]
     model(single, training=False)
     latency, _ = timed_median(lambda: model(single, training=False), max(50, repeats * 20))
-    return {"images_per_s_batched": len(images) / batch_time, "single_image_latency_ms": latency * 1000}
+
+    with tempfile.TemporaryDirectory() as folder:
+        session = _onnxruntime().InferenceSession(
+            str(export_onnx(model, Path(folder) / "model.onnx")), providers=["CPUExecutionProvider"]
+        )
+    name = session.get_inputs()[0].name
+
+    def onnx_batches() -> None:
+        for start in range(0, len(images), 1000):
+            session.run(None, {name: images[start : start + 1000]})
+
+    onnx_batches()
+    onnx_batch_time, _ = timed_median(onnx_batches, repeats)
+    onnx_latency, _ = timed_median(lambda: session.run(None, {name: single}), max(50, repeats * 20))
+    return {
+        "images_per_s_batched": len(images) / batch_time,
+        "single_image_latency_ms": latency * 1000,
+        "onnxruntime_images_per_s_batched": len(images) / onnx_batch_time,
+        "onnxruntime_single_image_latency_ms": onnx_latency * 1000,
+    }
+
+
+def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20) -> dict:
+    """Where one training step of the MLP spends its time, from the matrix products up.
+
+    Each level adds work to the one before, and is timed as the median over ``repeats``
+    of ``steps`` steps (milliseconds per step):
+
+    1. ``matmul``: the step's matrix products only, at the same shapes and one after
+       another (per layer: the forward product, and the backward products for the weights'
+       and, past the first layer, the inputs' gradients): the most the step can run at;
+    2. ``forward_backward``: the model's forward pass, loss and gradients (adds biases,
+       relu, softmax and cross-entropy, and the tape's bookkeeping);
+    3. ``train_step``: plus Adam's update of the 850,586 weights (elementwise, memory-bound);
+    4. ``train_step_xla``: the same step compiled by XLA (``jit_compile=True``), which fuses
+       the elementwise work (Keras's ``fit`` will not use XLA while op determinism is on);
+    5. ``keras_fit``: Keras's ``fit`` on in-memory arrays (adds batching, shuffling, the
+       loss and accuracy metrics, and callbacks).
+    """
+    set_seed(42)
+    model = build_original_mlp()
+    optimizer = keras.optimizers.Adam(1e-3)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((batch_size, 784), dtype=np.float32))
+    y = tf.constant(rng.integers(0, 10, batch_size))
+    widths = [784] + [layer.units for layer in model.layers]
+    activations = [tf.constant(rng.random((batch_size, width), dtype=np.float32)) for width in widths]
+    kernels = [layer.kernel for layer in model.layers]
+
+    @tf.function
+    def matmul():
+        products = [tf.zeros(())]
+        for layer, (inputs, outputs, kernel) in enumerate(zip(activations, activations[1:], kernels)):
+            shapes = [(inputs, kernel, False, False), (inputs, outputs, True, False)]
+            if layer > 0:  # no gradient is needed for the input images themselves
+                shapes.append((outputs, kernel, False, True))
+            for a, b, transpose_a, transpose_b in shapes:
+                # One after another, as in a real step (independent products would overlap).
+                with tf.control_dependencies([products[-1]]):
+                    products.append(tf.linalg.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b))
+        return products[1:]
+
+    def step(apply: bool):
+        with tf.GradientTape() as tape:
+            value = loss(y, model(x, training=True))
+        gradients = tape.gradient(value, model.trainable_variables)
+        if apply:
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return gradients
+
+    levels = {
+        "matmul": matmul,
+        "forward_backward": tf.function(lambda: step(False)),
+        "train_step": tf.function(lambda: step(True)),
+        "train_step_xla": tf.function(lambda: step(True), jit_compile=True),
+    }
+    # GFLOP/s use the 6 × parameters convention, as for whole training runs; the products
+    # above really cost (6 × kernel weights − 2 × the first layer's) per sample, 24 % less.
+    flops = 6.0 * model.count_params() * batch_size
+    kernel_weights = [int(np.prod(kernel.shape)) for kernel in kernels]
+    actual = 2.0 * batch_size * (3 * sum(kernel_weights) - kernel_weights[0])
+    rows = {}
+    for name, function in levels.items():
+        function()  # trace and compile
+
+        def run(function=function) -> None:
+            for _ in range(steps):
+                result = function()
+            np.asarray(result[0])
+
+        seconds, _ = timed_median(run, repeats)
+        rows[name] = seconds / steps * 1000
+
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    samples = np.asarray(rng.random((batch_size * steps * 5, 784), dtype=np.float32))
+    labels = rng.integers(0, 10, len(samples))
+    model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0)  # trace
+    seconds, _ = timed_median(lambda: model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0), repeats)
+    rows["keras_fit"] = seconds / (steps * 5) * 1000
+    return {
+        "batch_size": batch_size,
+        "matmul_flops_per_step": actual,
+        "convention_flops_per_step": flops,
+        "ms_per_step": rows,
+        "gflops": {name: flops / (ms / 1000) / 1e9 for name, ms in rows.items()},
+    }
 
 
 def book_build(repeats: int) -> dict:
@@ -220,6 +361,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--repeats", type=int, default=5, help="repeats of each timed measurement (median)")
+    parser.add_argument("--train-repeats", type=int, default=3, help="runs of each training recipe (median)")
     parser.add_argument("--smoke", action="store_true", help="a tiny run that only proves the benchmark works")
     parser.add_argument("--skip-book", action="store_true", help="do not time the book build")
     parser.add_argument("--only-book", action="store_true",
@@ -256,6 +398,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     results: dict = {"schema": SCHEMA_VERSION, "smoke": args.smoke, "machine": machine(),
                      "date": time.strftime("%Y-%m-%d"), "repeats": args.repeats,
+                     "train_repeats": 1 if args.smoke else args.train_repeats,
                      "flops_formula": "MLP: 6 x parameters per training sample; CNN: 6 x multiply-adds "
                                       "of the Conv2D and Dense layers per training sample"}
     print("matmul ...", flush=True)
@@ -266,7 +409,7 @@ def main(argv: list[str] | None = None) -> dict:
         rows = []
         for recipe in recipes:
             print(f"{recipe.name} ...", flush=True)
-            row = train_to_target(recipe, data, target)
+            row = train_to_target(recipe, data, target, results["train_repeats"])
             model = row.pop("model")
             row["share_of_peak"] = row["gflops"] / peak
             row["inference"] = inference(model, data[1][0], args.repeats)
@@ -277,6 +420,12 @@ def main(argv: list[str] | None = None) -> dict:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=1))
 
+    save()
+    print("MLP step profile ...", flush=True)
+    results["mlp_profile"] = [profile_mlp_step(batch, args.repeats, steps=2 if args.smoke else 20)
+                              for batch in (32, MLP_RECIPE.batch_size)]
+    for profile in results["mlp_profile"]:
+        profile["share_of_peak"] = {name: gflops / peak for name, gflops in profile["gflops"].items()}
     save()
     results["mlp"] = run_group(mlp_recipes, mlp_data, 0.98)
     original, book = results["mlp"]
