@@ -17,7 +17,7 @@ help:
 	@echo "make book       set up .venv and webdemo/node_modules, export the models, build the HTML into _build/html"
 	@echo "make test       build the book, then run the unit tests, nbval on every chapter and the browser tests"
 	@echo "make lab        open the chapters in JupyterLab"
-	@echo "make bench      measure the training recipes, inference and the book build (about 30 min)"
+	@echo "make bench      measure the training recipes, inference and the book build (about 45 min)"
 	@echo "make notebooks  (maintainers) re-execute the chapters in place and store their outputs"
 	@echo "make lock       (maintainers) regenerate constraints.txt from .venv"
 	@echo "make clean      remove the build, the cache and .venv"
@@ -48,7 +48,7 @@ test: book
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
 
-bench: $(STAMP)
+bench: web
 	$(BIN)/python benchmarks/bench.py --output benchmarks/results.json
 
 notebooks: $(STAMP)

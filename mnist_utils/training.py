@@ -84,6 +84,10 @@ class TrainingConfig:
         Ask Keras to compile each training step with XLA. Keras ignores this (with a
         warning) while TensorFlow's deterministic ops are enabled, as :func:`set_seed`
         does, so the book's recipes leave it off.
+    steps_per_execution:
+        Training steps Keras runs in each call into TensorFlow's compiled graph. More
+        steps per call means less Python bookkeeping per step; the arithmetic, and so
+        the trained weights, are the same.
     validation_size:
         Training images held out for validation.
     seed:
@@ -99,6 +103,7 @@ class TrainingConfig:
     epochs: int = 12
     learning_rate: float = 1e-3
     jit_compile: bool = False
+    steps_per_execution: int = 32
     validation_size: int = 6000
     seed: int = 42
     augment_shift: float = 0.0
@@ -109,7 +114,7 @@ class TrainingConfig:
             raise ValueError(
                 f"Unknown model {self.model!r}; choose one of {list(MODEL_NAMES)}."
             )
-        for field in ("batch_size", "epochs", "validation_size"):
+        for field in ("batch_size", "epochs", "steps_per_execution", "validation_size"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{field} must be a positive integer, got {value!r}.")
@@ -157,6 +162,7 @@ def _compile_and_fit(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=config.jit_compile,
+        steps_per_execution=config.steps_per_execution,
     )
     history = model.fit(
         x_train,
@@ -217,6 +223,7 @@ CNN_RECIPE = TrainingConfig(
     epochs=15,
     learning_rate=3e-3,
     jit_compile=False,
+    steps_per_execution=1,  # a CNN step is ~30× longer than the MLP's: little to save
     augment_shift=0.08,
     augment_rotation=0.03,
 )

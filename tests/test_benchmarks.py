@@ -36,7 +36,7 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
                 assert row["inference"][key] > 0, key
     assert results["mlp"][0]["recipe"]["batch_size"] == 32
     assert results["mlp"][0]["flops_per_sample"] == 6 * 850_586
-    levels = ["matmul", "forward_backward", "train_step", "train_step_xla", "keras_fit"]
+    levels = ["matmul", "forward_backward", "train_step", "train_step_xla", "keras_fit", "keras_fit_steps_per_execution"]
     assert [profile["batch_size"] for profile in results["mlp_profile"]] == [32, 256]
     for profile in results["mlp_profile"]:
         assert list(profile["ms_per_step"]) == levels and all(v > 0 for v in profile["ms_per_step"].values())

@@ -34,8 +34,8 @@ def test_the_cnn_recipe_and_registry():
 
 def test_the_book_recipe():
     assert MLP_RECIPE == TrainingConfig(
-        model="mlp", batch_size=256, epochs=12, learning_rate=1e-3, jit_compile=False, validation_size=6000, seed=42,
-        augment_shift=0.0, augment_rotation=0.0,
+        model="mlp", batch_size=256, epochs=12, learning_rate=1e-3, jit_compile=False, steps_per_execution=32,
+        validation_size=6000, seed=42, augment_shift=0.0, augment_rotation=0.0,
     )
     assert MLP_RECIPE.steps_per_epoch(54000) == 211
 
@@ -46,6 +46,7 @@ def test_the_book_recipe():
         ({"model": "resnet"}, "Unknown model 'resnet'"),
         ({"batch_size": 0}, "batch_size must be a positive integer"),
         ({"epochs": 2.5}, "epochs must be a positive integer"),
+        ({"steps_per_execution": 0}, "steps_per_execution must be a positive integer"),
         ({"learning_rate": 1}, "learning_rate must be a float"),
     ],
 )
@@ -56,9 +57,10 @@ def test_config_rejects_bad_values(changes, message):
 
 def test_fingerprint_depends_on_every_field():
     prints = {MLP_RECIPE.fingerprint()}
-    for changes in ({"batch_size": 128}, {"epochs": 11}, {"seed": 1}, {"jit_compile": True}, {"learning_rate": 2e-3}):
+    for changes in ({"batch_size": 128}, {"epochs": 11}, {"seed": 1}, {"jit_compile": True}, {"learning_rate": 2e-3},
+                    {"steps_per_execution": 1}):
         prints.add(dataclasses.replace(MLP_RECIPE, **changes).fingerprint())
-    assert len(prints) == 6
+    assert len(prints) == 7
     assert MLP_RECIPE.fingerprint() == TrainingConfig().fingerprint()
 
 
@@ -78,6 +80,14 @@ def test_training_is_deterministic(quick_model):
     again, _ = training.train_mlp(QUICK)
     for a, b in zip(_weights(model), _weights(again)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_steps_per_execution_changes_speed_only(quick_model):
+    model, history = quick_model  # QUICK runs 32 steps per call into TensorFlow
+    one_by_one, history_one = training.train_mlp(dataclasses.replace(QUICK, steps_per_execution=1))
+    for a, b in zip(_weights(model), _weights(one_by_one)):
+        np.testing.assert_array_equal(a, b)
+    assert history == history_one
 
 
 def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch, quick_model):
