@@ -5,22 +5,33 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := webdemo/node_modules/.package-lock.json
+PYTEST := $(BIN)/python -m pytest
 
 # Trained models and downloads are cached inside the checkout, so a fresh clone starts clean.
 export MNIST_BOOK_CACHE ?= $(CURDIR)/.cache
 # Silence TensorFlow's C++ start-up banner (oneDNN, CUDA probing) in logs.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install web book test lab bench notebooks lock clean
+# `make lab` opens this folder in JupyterLab, with these extra options (the JupyterLab test
+# sets both, to serve a copy of a chapter on 127.0.0.1 without opening a browser).
+LAB_DIR  ?= chapters
+LAB_ARGS ?=
+
+.PHONY: help install node web book test unit lab colab-test binder-test sync-repository bench notebooks lock clean
 
 help:
-	@echo "make book       set up .venv and webdemo/node_modules, export the models, build the HTML into _build/html"
-	@echo "make test       build the book, then run the unit tests, nbval on every chapter and the browser tests"
-	@echo "make lab        open the chapters in JupyterLab"
-	@echo "make bench      measure the training recipes, inference and the book build (about 45 min)"
-	@echo "make notebooks  (maintainers) re-execute the chapters in place and store their outputs"
-	@echo "make lock       (maintainers) regenerate constraints.txt from .venv"
-	@echo "make clean      remove the build, the cache and .venv"
+	@echo "make book             set up .venv and webdemo/node_modules, export the models, build the HTML into _build/html"
+	@echo "make test             unit tests and nbval on every chapter, then the book, then the browser tests"
+	@echo "make unit             the unit tests alone (about a minute): the quick loop while working on mnist_utils"
+	@echo "make lab              open the chapters in JupyterLab"
+	@echo "make colab-test       chapters 1, 3 and 5 on Python 3.12 with Colab's packages, set up by their Colab cell"
+	@echo "make binder-test      binder/requirements.txt in a fresh environment, then chapters 1 and 3 in it"
+	@echo "make sync-repository  write the repository address from _config.yml into the chapters and README.md"
+	@echo "make bench            measure the training recipes, inference and the book build (about 45 min)"
+	@echo "make notebooks        (maintainers) re-execute the chapters in place and store their outputs"
+	@echo "make lock             (maintainers) regenerate constraints.txt and binder/requirements.txt from .venv"
+	@echo "make clean            remove the build, the cache and .venv"
 
 install: $(STAMP)
 
@@ -30,34 +41,62 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# The web assets: MathJax and ONNX Runtime Web from npm, and the models exported to ONNX.
-web: $(STAMP) webdemo/node_modules/.package-lock.json
-	$(BIN)/python tools/build_web_assets.py
+node: $(NODE_STAMP)
 
-webdemo/node_modules/.package-lock.json: webdemo/package.json webdemo/package-lock.json
+$(NODE_STAMP): webdemo/package.json webdemo/package-lock.json
 	npm ci --prefix webdemo --no-audit --no-fund
 
+# The web assets: MathJax and ONNX Runtime Web from npm, and the models exported to ONNX
+# (the trained models are loaded from .cache, or trained there first).
+web: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python tools/build_web_assets.py
+
+# The book renders the outputs stored in the notebooks, which `make test` validates with
+# strict nbval (every chapter re-executed in a fresh kernel and compared); it executes
+# nothing itself. `make notebooks` re-executes and stores them.
 book: web
 	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 	@echo "Open _build/html/index.html"
 
-# The browser tests check the built site, so the book is built first.
-test: book
-	$(BIN)/python -m pytest
+# Each notebook is executed once and each model trained once: nbval runs the chapters
+# (chapter 4 trains the MLP, chapter 6 the CNN, both saved in .cache); the book build then
+# exports those models and renders the outputs nbval has just validated; the browser tests
+# and the parity tests of the exported models run last, on the built site.
+test: $(STAMP) $(NODE_STAMP)
+	$(PYTEST) -m "not book"
+	$(MAKE) --no-print-directory book
+	$(PYTEST) -m book
+
+unit: $(STAMP) $(NODE_STAMP)
+	$(PYTEST) tests -m "not book and not slow"
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab $(LAB_ARGS) $(LAB_DIR)
+
+# Colab's runtime stood in for by Python 3.12 and the packages Colab preinstalls
+# (tests/colab/preinstalled.txt), never this book's pins.
+PYTHON312 ?= $(shell command -v python3.12 || ls -d $(HOME)/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)
+
+colab-test: $(STAMP)
+	$(BIN)/python tools/stand_in.py colab --python "$(PYTHON312)"
+
+binder-test: $(STAMP)
+	$(BIN)/python tools/stand_in.py binder --python "$(PYTHON)"
+
+sync-repository: $(STAMP)
+	$(BIN)/python tools/sync_repository.py
 
 bench: web
 	$(BIN)/python benchmarks/bench.py --output benchmarks/results.json
 
 notebooks: $(STAMP)
-	$(BIN)/python tools/execute_notebooks.py chapters/*.ipynb
+	$(BIN)/python tools/execute_notebooks.py chapters/*.ipynb appendix/performance.ipynb
 
 lock: $(STAMP)
 	{ echo "# Locked versions of every package the book installs (pip freeze on Python 3.11)."; \
 	  echo "# Regenerate with: make lock"; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^mnist-utils'; } > constraints.txt
+	$(BIN)/python tools/binder_requirements.py
 
 clean:
 	rm -rf _build _web .cache artifacts $(VENV) webdemo/node_modules

@@ -110,12 +110,11 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .data import load_mnist
-    from .evaluation import accuracy, confusion_matrix, predict_digits
-    from .preprocessing import preprocess_for_model
+    from .evaluation import accuracy, confusion_matrix, predict_digits, predict_probabilities
 
     model = _load_model(args.model, args.model_path)
     _, (x_test, y_test) = load_mnist()
-    probabilities = model.predict(preprocess_for_model(model, x_test), batch_size=1000, verbose=0)
+    probabilities = predict_probabilities(model, x_test)
     predicted, _ = predict_digits(probabilities)
     matrix = confusion_matrix(y_test, predicted)
     print(f"test accuracy: {accuracy(y_test, predicted):.2%} ({int((predicted != y_test).sum())} errors "

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
-from ._validation import check_labels, check_probabilities
+from ._validation import check_images, check_labels, check_probabilities
+from .preprocessing import preprocess_for_model
 
 __all__ = [
     "DIGITS",
@@ -22,6 +23,7 @@ __all__ = [
     "most_confused_pairs",
     "per_class_report",
     "predict_digits",
+    "predict_probabilities",
 ]
 
 #: The ten classes, in order.
@@ -46,6 +48,40 @@ def predict_digits(probabilities: Any) -> tuple[np.ndarray, np.ndarray]:
     probabilities = check_probabilities(probabilities)
     digits = probabilities.argmax(axis=1)
     return digits, probabilities[np.arange(len(digits)), digits]
+
+
+def predict_probabilities(
+    model: Any, images: Any, *, batch_size: int = 1000, chunk_size: int = 10_000
+) -> np.ndarray:
+    """The ``(n, 10)`` softmax outputs of one of the book's models for raw ``uint8`` images.
+
+    The images are preprocessed for ``model`` and passed to ``model.predict`` ``chunk_size``
+    at a time. The numbers are those of a single ``model.predict(..., batch_size=batch_size)``
+    over all the images, bit for bit, since the batches are the same; but only one chunk is
+    ever converted to ``float32`` and copied into TensorFlow at a time, so predicting the
+    70,000 MNIST images needs about 0.1 GB instead of 0.7 GB.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is not ``(n, 28, 28)``, if the model is not one of the book's, or if
+        ``chunk_size`` is not a positive multiple of ``batch_size``.
+    """
+    for name, value in (("batch_size", batch_size), ("chunk_size", chunk_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if chunk_size % batch_size:
+        raise ValueError(
+            f"chunk_size ({chunk_size}) must be a multiple of batch_size ({batch_size}), so that "
+            "the batches, and so the numbers, are those of one model.predict call."
+        )
+    images = check_images(images, flat=False, normalized=False)
+    return np.concatenate(
+        [
+            model.predict(preprocess_for_model(model, images[start : start + chunk_size]), batch_size=batch_size, verbose=0)
+            for start in range(0, len(images), chunk_size)
+        ]
+    )
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:

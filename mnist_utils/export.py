@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from ._validation import check_images
+from .evaluation import predict_probabilities
 from .preprocessing import preprocess_for_model
 
 __all__ = ["Parity", "check_parity", "export_onnx", "inference_model"]
@@ -157,15 +158,17 @@ def check_parity(
     if not onnx_path.is_file():
         raise FileNotFoundError(f"No ONNX model at {onnx_path}; export one with export_onnx().")
     images = check_images(images, flat=False, normalized=False)
-    inputs = preprocess_for_model(model, images)
-    expected = model.predict(inputs, batch_size=batch_size, verbose=0)
+    expected = predict_probabilities(model, images, batch_size=batch_size)
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     got = np.concatenate(
-        [session.run(None, {name: inputs[start : start + batch_size]})[0] for start in range(0, len(inputs), batch_size)]
+        [
+            session.run(None, {name: preprocess_for_model(model, images[start : start + batch_size])})[0]
+            for start in range(0, len(images), batch_size)
+        ]
     )
     return Parity(
-        images=len(inputs),
+        images=len(images),
         max_abs_diff=float(np.abs(got - expected).max()),
         argmax_mismatches=int(np.sum(got.argmax(axis=1) != expected.argmax(axis=1))),
     )

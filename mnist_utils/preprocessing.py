@@ -43,7 +43,9 @@ def normalize_images(images: np.ndarray) -> np.ndarray:
         If the shape is wrong or the batch is empty.
     """
     array = check_images(images, normalized=False)
-    return array.astype(np.float32) / np.float32(255.0)
+    scaled = array.astype(np.float32)
+    scaled /= np.float32(255.0)  # in place: one float32 copy of the images, not two
+    return scaled
 
 
 def flatten_images(images: np.ndarray) -> np.ndarray:

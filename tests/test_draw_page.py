@@ -24,6 +24,9 @@ import pytest
 
 from browser import ARTIFACTS, open_context
 
+#: Runs after nbval and the book build (`make test`, second phase).
+pytestmark = pytest.mark.book
+
 PAGE = "chapters/08_draw_a_digit"
 #: Largest allowed difference between the page's and Keras's probabilities.
 PROBABILITY_TOLERANCE = 1e-4

@@ -11,6 +11,7 @@ from mnist_utils.evaluation import (
     most_confused_pairs,
     per_class_report,
     predict_digits,
+    predict_probabilities,
 )
 
 Y_TRUE = np.array([0, 0, 1, 1, 1, 2, 9, 9])
@@ -90,3 +91,41 @@ def test_predict_digits():
 def test_metrics_reject_bad_labels(y_true, y_pred, message):
     with pytest.raises((ValueError, TypeError), match=message):
         accuracy(y_true, y_pred)
+
+
+@pytest.fixture(scope="module")
+def small_mlp():
+    from mnist_utils.models import build_original_mlp
+    from mnist_utils.training import set_seed
+
+    set_seed(3)
+    return build_original_mlp()
+
+
+def test_predict_probabilities_equals_one_predict_call_bit_for_bit(small_mlp):
+    from mnist_utils.preprocessing import preprocess_for_mlp
+
+    images = np.random.default_rng(0).integers(0, 256, (2500, 28, 28), dtype=np.uint8)
+    whole = small_mlp.predict(preprocess_for_mlp(images), batch_size=500, verbose=0)
+    chunked = predict_probabilities(small_mlp, images, batch_size=500, chunk_size=1000)  # 3 chunks, the last partial
+    assert chunked.shape == (2500, 10) and chunked.dtype == np.float32
+    np.testing.assert_array_equal(chunked, whole)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"chunk_size": 2.5}, "chunk_size must be a positive integer"),
+        ({"batch_size": 300, "chunk_size": 1000}, "must be a multiple of batch_size"),
+    ],
+)
+def test_predict_probabilities_rejects_bad_sizes(small_mlp, kwargs, message):
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    with pytest.raises(ValueError, match=message):
+        predict_probabilities(small_mlp, images, **kwargs)
+
+
+def test_predict_probabilities_checks_the_images(small_mlp):
+    with pytest.raises(ValueError, match="images"):
+        predict_probabilities(small_mlp, np.zeros((3, 28), dtype=np.uint8))

@@ -22,6 +22,7 @@ def test_images():
     return x_test
 
 
+@pytest.mark.book  # after nbval, which trains and caches the chapters' models
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
 def test_trained_models_match_keras_on_the_whole_test_set(name, test_images, tmp_path):
     model = load_or_train(RECIPES[name])

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import subprocess
+import sys
+
 import nbformat
 import pytest
 import yaml
@@ -11,6 +14,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 REASON = "# Output not compared by nbval:"
+sys.path.insert(0, str(ROOT / "tools"))
+from sync_repository import SETUP_MARKER, extras_for  # noqa: E402
 
 
 def test_every_chapter_is_in_the_table_of_contents():
@@ -53,3 +58,38 @@ def test_accuracy_floors_are_hidden_asserts(path):
         floors = [line for line in cell.source.splitlines() if line.startswith("assert") and ">=" in line]
         if cell.cell_type == "code" and floors:
             assert "remove-cell" in cell.metadata.get("tags", []), floors
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_opens_with_the_hidden_colab_set_up_cell(path):
+    notebook = nbformat.read(path, as_version=4)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert first.source.startswith(SETUP_MARKER)
+    assert first.metadata.get("tags") == ["remove-cell"] and first.outputs == []
+    assert 'if "google.colab" in sys.modules:' in first.source  # nothing happens outside Colab
+    assert "book" in extras_for(notebook)  # every chapter glues its numbers with myst-nb
+
+
+def test_chapter_8_installs_the_onnx_tools_in_colab():
+    notebook = nbformat.read(ROOT / "chapters" / "08_draw_a_digit.ipynb", as_version=4)
+    assert extras_for(notebook) == ["book", "onnx"]
+    assert "mnist-utils[book,onnx] @" in notebook.cells[[c.cell_type for c in notebook.cells].index("code")].source
+
+
+@pytest.mark.parametrize("tool", ["sync_repository.py", "binder_requirements.py"])
+def test_generated_files_are_up_to_date(tool):
+    """The Colab cells and README links follow _config.yml; binder/ follows constraints.txt."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / tool), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_binder_requirements_are_fully_pinned_with_no_local_reference():
+    lines = [line for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert lines and all("==" in line and not line.startswith(("-", ".", "/")) for line in lines)
+    names = {line.split("==")[0].lower() for line in lines}
+    assert {"tensorflow", "keras", "jupyterlab", "myst-nb", "onnxruntime"} <= names
+    assert not names & {"pytest", "nbval", "jupyter-book", "playwright"}
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert post_build.startswith("#!/bin/bash") and "set -e" in post_build and "--no-deps -e ." in post_build

@@ -19,6 +19,9 @@ import yaml
 
 from browser import ARTIFACTS, ROOT, open_context
 
+#: Runs after nbval and the book build (`make test`, second phase).
+pytestmark = pytest.mark.book
+
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in part["chapters"]]
 #: Pages Sphinx makes by itself.

@@ -90,6 +90,23 @@ def test_steps_per_execution_changes_speed_only(quick_model):
     assert history == history_one
 
 
+def test_tensors_train_the_same_weights_as_numpy_arrays(quick_model):
+    """Chapters 4 and 6 hand ``fit`` tensors, for memory; the model is the same, bit for bit."""
+    from mnist_utils.models import build_original_mlp
+    from mnist_utils.preprocessing import preprocess_for_mlp
+
+    model, history = quick_model  # train_mlp converts the images to tensors
+    (x_train, y_train), (x_val, y_val) = training._split(QUICK)
+    arrays = (preprocess_for_mlp(x_train), y_train), (preprocess_for_mlp(x_val), y_val)
+    assert isinstance(arrays[0][0], np.ndarray)
+    set_seed(QUICK.seed)
+    from_arrays = build_original_mlp()
+    history_arrays = training._compile_and_fit(from_arrays, arrays, QUICK, verbose=0)
+    for a, b in zip(_weights(model), _weights(from_arrays)):
+        np.testing.assert_array_equal(a, b)
+    assert history == history_arrays
+
+
 def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch, quick_model):
     calls = []
 

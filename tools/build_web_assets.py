@@ -66,9 +66,8 @@ def export_models(out: Path) -> list[dict]:
     import onnxruntime
 
     from mnist_utils.data import load_mnist
-    from mnist_utils.evaluation import accuracy
+    from mnist_utils.evaluation import accuracy, predict_probabilities
     from mnist_utils.export import check_parity, export_onnx
-    from mnist_utils.preprocessing import preprocess_for_model
     from mnist_utils.training import MODEL_NAMES, RECIPES, load_or_train
 
     _, (x_test, y_test) = load_mnist()
@@ -82,7 +81,7 @@ def export_models(out: Path) -> list[dict]:
             raise SystemExit(
                 f"ONNX export of {name} does not match Keras: {parity} (tolerance {PARITY_TOLERANCE})."
             )
-        probabilities = model.predict(preprocess_for_model(model, x_test), batch_size=1000, verbose=0)
+        probabilities = predict_probabilities(model, x_test)
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         described.append(
             {

@@ -1,0 +1,206 @@
+"""Run chapters where readers run them: Colab and Binder, stood in for on this machine.
+
+Usage:
+    python tools/stand_in.py colab --python /path/to/python3.12     (make colab-test)
+    python tools/stand_in.py binder --python /path/to/python3.11    (make binder-test)
+
+``colab``
+    A fresh virtual environment on Python 3.12 holding only what Google Colab preinstalls
+    (``tests/colab/preinstalled.txt``: Colab's versions, never this book's pins), a stand-in
+    ``google.colab`` module imported at kernel start as Colab's kernel does, and the chapters'
+    Colab set-up cell pointed at this checkout (``MNIST_BOOK_SOURCE=file://…``) instead of
+    GitHub. Chapters 1, 3 and 5 then run top to bottom, each in a fresh kernel after the
+    environment is put back as Colab provides it, and chapter 8's set-up cell installs the
+    ONNX tools. Every preinstalled package must keep its version: TensorFlow and Keras above
+    all. Chapter 5 trains its model on Colab's TensorFlow, so its hidden accuracy floors are
+    checked on that version too.
+``binder``
+    A fresh virtual environment on Python 3.11, ``pip install -r binder/requirements.txt``
+    and ``binder/postBuild``, as repo2docker does, then chapters 1 and 3 run in it, and
+    JupyterLab (what Binder opens) must start.
+
+Each chapter's wall time and peak memory are printed; the last line counts what passed.
+Nothing here reaches the network except pip, for packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from execute_notebooks import run  # noqa: E402
+from sync_repository import SOURCE_VARIABLE  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PREINSTALLED = ROOT / "tests" / "colab" / "preinstalled.txt"
+COLAB_CHAPTERS = ["01_data_exploration", "03_model_definition", "05_evaluation"]
+BINDER_CHAPTERS = ["01_data_exploration", "03_model_definition"]
+KERNEL_NAME = "stand-in"
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
+def step(message: str) -> None:
+    print(f"[stand-in] {message}", flush=True)
+
+
+def make_venv(python: str, folder: Path) -> Path:
+    """A fresh virtual environment in ``folder``; returns its Python."""
+    if not python or not Path(python).is_file():
+        raise SystemExit(f"--python must name a Python executable, got {python!r}.")
+    shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run([python, "-m", "venv", str(folder)], check=True)
+    venv_python = folder / "bin" / "python"
+    subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True, env=os.environ | QUIET)
+    return venv_python
+
+
+def packages(python: Path) -> dict[str, str]:
+    """``name -> version`` of every distribution installed in ``python``'s environment."""
+    code = (
+        "import json, re; from importlib import metadata; "
+        "print(json.dumps({re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(): d.version "
+        "for d in metadata.distributions() if d.metadata['Name']}))"
+    )
+    return json.loads(subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout)
+
+
+def register_kernel(python: Path, home: Path, env: dict[str, str]) -> None:
+    """A kernel spec named :data:`KERNEL_NAME` that runs ``python`` with ``env``."""
+    spec = home / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "stand-in", "language": "python", "env": env,
+    }))
+    os.environ["JUPYTER_PATH"] = str(home)
+
+
+def run_chapters(names: list[str]) -> list[str]:
+    """Run each chapter in a fresh stand-in kernel; return the failures."""
+    failures = []
+    for name in names:
+        path = ROOT / "chapters" / f"{name}.ipynb"
+        try:
+            result = run(path, kernel_name=KERNEL_NAME)
+        except Exception as error:  # a failing cell: report it and go on with the next chapter
+            failures.append(name)
+            step(f"FAILED {name}: {str(error)[-3000:]}")
+            continue
+        step(f"passed {name}: {result.seconds:.0f} s, peak memory {result.peak_bytes / 1e9:.2f} GB")
+    return failures
+
+
+def colab(python: str, work: Path) -> list[str]:
+    venv = work / "colab-venv"
+    step(f"fresh Python 3.12 environment with Colab's packages ({PREINSTALLED.relative_to(ROOT)})")
+    venv_python = make_venv(python, venv)
+    version = subprocess.run([str(venv_python), "-c", "import sys; print(sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    if version != "(3, 12)":
+        raise SystemExit(f"Colab runs Python 3.12; {python} is {version}.")
+    subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "-r", str(PREINSTALLED)],
+                   check=True, env=os.environ | QUIET)
+    colab_packages = packages(venv_python)
+    if "mnist-utils" in colab_packages or "myst-nb" in colab_packages:
+        raise SystemExit("The Colab stand-in must not start with the book's helpers or myst-nb installed.")
+    # google.colab, as a namespace beside protobuf's google/, imported at kernel start.
+    site = Path(subprocess.run([str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    (site / "google" / "colab").mkdir(parents=True, exist_ok=True)
+    (site / "google" / "colab" / "__init__.py").write_text('"""Stand-in for Google Colab\'s module (tools/stand_in.py)."""\n')
+    startup = work / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-colab.py").write_text("import google.colab  # Colab's kernel has it imported\n")
+    register_kernel(venv_python, work / "jupyter", QUIET | {
+        "IPYTHONDIR": str(work / "ipython"),
+        "MNIST_BOOK_CACHE": str(work / "cache"),
+        SOURCE_VARIABLE: ROOT.as_uri(),
+    })
+
+    def restore() -> list[str]:
+        """Put the environment back as Colab provides it; return the packages that changed."""
+        now = packages(venv_python)
+        added = sorted(set(now) - set(colab_packages))
+        if added:
+            subprocess.run([str(venv_python), "-m", "pip", "uninstall", "--quiet", "-y", *added], check=True)
+        return [f"{name} {version} -> {now.get(name)}" for name, version in colab_packages.items() if now.get(name) != version]
+
+    failures = []
+    for name in COLAB_CHAPTERS:
+        failures += run_chapters([name])
+        changed = restore()
+        if changed:
+            failures.append(name)
+            step(f"FAILED {name} changed Colab's packages: {', '.join(changed)}")
+    # Chapter 8 needs the ONNX tools: its set-up cell alone, then the imports.
+    onnx_check = work / "08_setup_only.ipynb"
+    import nbformat
+
+    chapter8 = nbformat.read(ROOT / "chapters" / "08_draw_a_digit.ipynb", as_version=4)
+    setup = next(cell for cell in chapter8.cells if cell.cell_type == "code")
+    chapter8.cells = [setup, nbformat.v4.new_code_cell("import onnx, onnxruntime, tf2onnx\nimport mnist_utils.export")]
+    nbformat.write(chapter8, onnx_check)
+    started = time.perf_counter()
+    try:
+        run(onnx_check, kernel_name=KERNEL_NAME)
+        step(f"passed chapter 8's set-up cell: the ONNX tools install and import ({time.perf_counter() - started:.0f} s)")
+    except Exception as error:
+        failures.append("08_draw_a_digit (set-up cell)")
+        step(f"FAILED chapter 8's set-up cell: {str(error)[-3000:]}")
+    changed = restore()
+    if changed:
+        failures.append("08_draw_a_digit (set-up cell)")
+        step(f"FAILED chapter 8's set-up changed Colab's packages: {', '.join(changed)}")
+    return sorted(set(failures))
+
+
+def binder(python: str, work: Path) -> list[str]:
+    requirements = ROOT / "binder" / "requirements.txt"
+    local = [line for line in requirements.read_text().splitlines() if line.startswith(("-", ".", "/", "file:"))]
+    if local:
+        raise SystemExit(f"binder/requirements.txt must hold no local reference, found {local}.")
+    step("fresh Python 3.11 environment: pip install -r binder/requirements.txt, then binder/postBuild")
+    venv_python = make_venv(python, work / "binder-venv")
+    subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
+                   check=True, env=os.environ | QUIET)
+    # repo2docker runs postBuild from the repository with the environment's bin/ first on PATH.
+    env = os.environ | QUIET | {"PATH": f"{venv_python.parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], check=True, cwd=ROOT, env=env)
+    lab = subprocess.run([str(venv_python.parent / "jupyter-lab"), "--version"], capture_output=True, text=True, env=env)
+    if lab.returncode != 0:
+        step(f"FAILED jupyter-lab does not start: {lab.stderr[-2000:]}")
+        return ["jupyter-lab"]
+    step(f"JupyterLab {lab.stdout.strip()} installed")
+    register_kernel(venv_python, work / "jupyter", QUIET | {"MNIST_BOOK_CACHE": str(work / "cache")})
+    return run_chapters(BINDER_CHAPTERS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("where", choices=["colab", "binder"])
+    parser.add_argument("--python", required=True, help="the interpreter for the fresh environment")
+    parser.add_argument("--keep", action="store_true", help="keep the environment afterwards (in .stand-in/)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    work = ROOT / ".stand-in" / args.where if args.keep else Path(tempfile.mkdtemp(prefix=f"stand-in-{args.where}-"))
+    try:
+        failures = colab(args.python, work) if args.where == "colab" else binder(args.python, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    total = len(COLAB_CHAPTERS) + 1 if args.where == "colab" else len(BINDER_CHAPTERS)
+    step(f"{args.where}: {time.perf_counter() - started:.0f} s in all")
+    print(f"{args.where}: {total - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
