@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 LAB_DIR  ?= chapters
 LAB_ARGS ?=
 
-.PHONY: help install node web book test unit lab colab-test binder-test sync-repository bench notebooks lock clean
+.PHONY: help install node web book test unit lab colab-test binder-test sync-repository bench memory notebooks lock clean
 
 help:
 	@echo "make book             set up .venv and webdemo/node_modules, export the models, build the HTML into _build/html"
@@ -29,6 +29,7 @@ help:
 	@echo "make binder-test      binder/requirements.txt in a fresh environment, then chapters 1 and 3 in it"
 	@echo "make sync-repository  write the repository address from _config.yml into the chapters and README.md"
 	@echo "make bench            measure the training recipes, inference and the book build (about 45 min)"
+	@echo "make memory           peak memory of each chapter alone in a fresh kernel (about 15 min)"
 	@echo "make notebooks        (maintainers) re-execute the chapters in place and store their outputs"
 	@echo "make lock             (maintainers) regenerate constraints.txt and binder/requirements.txt from .venv"
 	@echo "make clean            remove the build, the cache and .venv"
@@ -88,6 +89,9 @@ sync-repository: $(STAMP)
 
 bench: web
 	$(BIN)/python benchmarks/bench.py --output benchmarks/results.json
+
+memory: $(STAMP)
+	$(BIN)/python benchmarks/memory.py --output benchmarks/memory.json
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py chapters/*.ipynb appendix/performance.ipynb

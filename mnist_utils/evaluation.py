@@ -51,15 +51,15 @@ def predict_digits(probabilities: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def predict_probabilities(
-    model: Any, images: Any, *, batch_size: int = 1000, chunk_size: int = 10_000
+    model: Any, images: Any, *, batch_size: int = 1000, chunk_size: int = 2000
 ) -> np.ndarray:
     """The ``(n, 10)`` softmax outputs of one of the book's models for raw ``uint8`` images.
 
     The images are preprocessed for ``model`` and passed to ``model.predict`` ``chunk_size``
     at a time. The numbers are those of a single ``model.predict(..., batch_size=batch_size)``
     over all the images, bit for bit, since the batches are the same; but only one chunk is
-    ever converted to ``float32`` and copied into TensorFlow at a time, so predicting the
-    70,000 MNIST images needs about 0.1 GB instead of 0.7 GB.
+    ever converted to ``float32`` and copied into TensorFlow at a time, so the memory needed
+    does not grow with the number of images (chapter 5 explains why that matters).
 
     Raises
     ------

@@ -18,6 +18,7 @@ __all__ = [
     "preprocess_for_cnn",
     "preprocess_for_mlp",
     "preprocess_for_model",
+    "to_training_tensor",
 ]
 
 
@@ -75,6 +76,64 @@ def preprocess_for_cnn(images: np.ndarray) -> np.ndarray:
     """
     array = normalize_images(images)
     return array.reshape(len(array), 28, 28, 1)
+
+
+def to_training_tensor(images: np.ndarray, model: str) -> Any:
+    """:func:`preprocess_for_mlp` or :func:`preprocess_for_cnn`, computed by TensorFlow.
+
+    The same division by 255 in ``float32``, so the same numbers, bit for bit (the tests
+    compare them), but the ``float32`` images are made by TensorFlow from the ``uint8``
+    ones and live only in TensorFlow's memory. Handed a NumPy array, Keras's ``fit`` copies
+    it into TensorFlow and keeps the copy, so the training images would exist twice over.
+    Chapters 4 and 6 train from these tensors so that they fit in a Binder session.
+
+    Parameters
+    ----------
+    images:
+        Raw images, ``(n, 28, 28)`` ``uint8``.
+    model:
+        ``"mlp"`` for ``(n, 784)`` vectors, ``"cnn"`` for ``(n, 28, 28, 1)`` grids.
+
+    Returns
+    -------
+    tensorflow.Tensor
+        ``float32`` values in ``[0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is neither ``"mlp"`` nor ``"cnn"``, or the images are not ``(n, 28, 28)``.
+    TypeError
+        If the images are not ``uint8``.
+    """
+    shapes = {"mlp": (784,), "cnn": (28, 28, 1)}
+    if model not in shapes:
+        raise ValueError(f"model must be 'mlp' or 'cnn', got {model!r}.")
+    array = check_images(images, flat=False, normalized=False)
+    import tensorflow as tf  # here, so that importing this module does not load TensorFlow
+
+    scaled = _scale_in_tensorflow()(array, tf.constant(255.0, tf.float32))
+    return tf.reshape(scaled, (len(array), *shapes[model]))
+
+
+_SCALE = None
+
+
+def _scale_in_tensorflow():
+    """A compiled ``float32(images) / divisor``, made on first use.
+
+    Compiled with ``tf.function``, TensorFlow writes the quotient into the buffer of the
+    ``float32`` copy instead of allocating a second one, which halves the peak memory of
+    the conversion. The divisor is an argument rather than the constant 255: TensorFlow's
+    graph optimiser would otherwise replace the division by a multiplication by 1/255,
+    which rounds differently.
+    """
+    global _SCALE
+    if _SCALE is None:
+        import tensorflow as tf
+
+        _SCALE = tf.function(lambda images, divisor: tf.cast(images, tf.float32) / divisor, reduce_retracing=True)
+    return _SCALE
 
 
 def preprocess_for_model(model: Any, images: np.ndarray) -> np.ndarray:

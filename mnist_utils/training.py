@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from .data import default_cache_dir, load_mnist, train_validation_split
 from .models import build_cnn, build_original_mlp
-from .preprocessing import preprocess_for_cnn, preprocess_for_mlp
+from .preprocessing import to_training_tensor
 
 __all__ = [
     "CNN_RECIPE",
@@ -149,17 +149,6 @@ def _split(config: TrainingConfig):
     return train_validation_split(x, y, validation_size=config.validation_size, seed=config.seed)
 
 
-def _as_tensors(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray):
-    """The split with its images as TensorFlow tensors, as chapters 4 and 6 hand them to ``fit``.
-
-    Given NumPy arrays, ``fit`` copies them into TensorFlow, more than once, while the caller
-    keeps the originals; given tensors, it reads them in place. The trained weights are the
-    same, bit for bit (``tests/test_training.py``); the peak memory is lower by about two
-    copies of the training images.
-    """
-    return (tf.convert_to_tensor(x_train), y_train), (tf.convert_to_tensor(x_val), y_val)
-
-
 def _compile_and_fit(
     model: keras.Model, data, config: TrainingConfig, verbose: int
 ) -> dict[str, list[float]]:
@@ -203,7 +192,7 @@ def train_mlp(
     """
     config = config or MLP_RECIPE
     (x_train, y_train), (x_val, y_val) = _split(config)
-    data = _as_tensors(preprocess_for_mlp(x_train), y_train, preprocess_for_mlp(x_val), y_val)
+    data = (to_training_tensor(x_train, "mlp"), y_train), (to_training_tensor(x_val, "mlp"), y_val)
     set_seed(config.seed)
     model = build_original_mlp()
     return model, _compile_and_fit(model, data, config, verbose)
@@ -221,7 +210,7 @@ def train_cnn(
     """
     config = config or CNN_RECIPE
     (x_train, y_train), (x_val, y_val) = _split(config)
-    data = _as_tensors(preprocess_for_cnn(x_train), y_train, preprocess_for_cnn(x_val), y_val)
+    data = (to_training_tensor(x_train, "cnn"), y_train), (to_training_tensor(x_val, "cnn"), y_val)
     set_seed(config.seed)
     model = build_cnn(shift=config.augment_shift, rotation=config.augment_rotation)
     return model, _compile_and_fit(model, data, config, verbose)
@@ -332,7 +321,9 @@ def load_or_train(
 
     Training is seeded and deterministic, so the model is the same either
     way (on the same hardware and TensorFlow version). A saved file that
-    cannot be loaded is reported with a warning and replaced.
+    cannot be loaded is reported with a warning and replaced. Training happens in this
+    process: a separate one would hold a second copy of TensorFlow while this one waits,
+    and Binder limits the memory of all of a session's processes together.
     """
     path = model_path(config, cache_dir)
     if path.is_file():

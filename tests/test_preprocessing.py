@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from mnist_utils._validation import check_images, check_labels, check_probabilities
-from mnist_utils.preprocessing import flatten_images, normalize_images, preprocess_for_mlp
+from mnist_utils.preprocessing import (
+    flatten_images,
+    normalize_images,
+    preprocess_for_cnn,
+    preprocess_for_mlp,
+    to_training_tensor,
+)
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
@@ -93,3 +99,25 @@ def test_check_probabilities():
         check_probabilities(np.full((1, 10), np.nan))
     with pytest.raises(TypeError, match="must be floats"):
         check_probabilities(np.zeros((1, 10), int))
+
+
+@pytest.mark.parametrize(("model", "reference"), [("mlp", preprocess_for_mlp), ("cnn", preprocess_for_cnn)])
+def test_training_tensor_is_the_numpy_preprocessing_bit_for_bit(model, reference):
+    images = np.random.default_rng(5).integers(0, 256, (500, 28, 28), dtype=np.uint8)
+    images[0] = np.arange(784).reshape(28, 28) % 256  # every grey level at least once
+    tensor = to_training_tensor(images, model)
+    assert tensor.dtype.name == "float32"
+    np.testing.assert_array_equal(tensor.numpy(), reference(images))
+
+
+@pytest.mark.parametrize(
+    ("images", "model", "error", "message"),
+    [
+        (np.zeros((2, 28, 28), np.uint8), "rnn", ValueError, "model must be 'mlp' or 'cnn'"),
+        (np.zeros((2, 784), np.uint8), "mlp", ValueError, "28, 28"),
+        (np.zeros((2, 28, 28), np.float32), "cnn", TypeError, "uint8"),
+    ],
+)
+def test_training_tensor_rejects_bad_input(images, model, error, message):
+    with pytest.raises(error, match=message):
+        to_training_tensor(images, model)

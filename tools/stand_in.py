@@ -69,7 +69,9 @@ def packages(python: Path) -> dict[str, str]:
         "print(json.dumps({re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(): d.version "
         "for d in metadata.distributions() if d.metadata['Name']}))"
     )
-    return json.loads(subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout)
+    # Run outside the checkout, whose mnist_utils.egg-info would otherwise be found on sys.path.
+    result = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True, cwd=python.parent)
+    return json.loads(result.stdout)
 
 
 def register_kernel(python: Path, home: Path, env: dict[str, str]) -> None:

@@ -1,0 +1,85 @@
+"""Peak memory of every chapter run alone in a fresh kernel, as Binder runs it.
+
+Usage: python benchmarks/memory.py [--output benchmarks/memory.json]    (make memory)
+
+Each chapter is executed top to bottom in a fresh kernel twice:
+
+- ``saved``: the trained models are in the cache, as after running the chapters in order;
+- ``none saved``: the cache is empty, as when a reader opens a chapter first on Binder. A
+  chapter that needs a model then trains it in its own kernel (``load_or_train``).
+
+For each run the kernel's peak resident memory (``VmHWM``) and the wall time are written to
+the JSON file, with the bound the book keeps (``PEAK_MEMORY_LIMIT_BYTES`` of the root
+``conftest.py``, which also enforces it on every nbval run). The Performance appendix
+renders the file. Takes about 15 minutes on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT))
+from conftest import PEAK_MEMORY_LIMIT_BYTES  # noqa: E402
+from execute_notebooks import run  # noqa: E402
+
+
+def measure(paths: list[Path], cache: Path) -> dict[str, dict]:
+    """Run each notebook alone with ``MNIST_BOOK_CACHE=cache``; return peak bytes and seconds."""
+    os.environ["MNIST_BOOK_CACHE"] = str(cache)  # the kernels inherit this process's environment
+    results = {}
+    for path in paths:
+        result = run(path)
+        results[path.stem] = {"peak_bytes": result.peak_bytes, "seconds": round(result.seconds, 1)}
+        print(f"{path.stem}: {result.peak_bytes / 1e9:.2f} GB, {result.seconds:.0f} s", flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "memory.json")
+    parser.add_argument("chapters", nargs="*", type=Path, help="notebooks (default: every chapter)")
+    args = parser.parse_args(argv)
+    paths = args.chapters or sorted((ROOT / "chapters").glob("*.ipynb"))
+    saved_cache = Path(os.environ.get("MNIST_BOOK_CACHE") or ROOT / ".cache")
+
+    from mnist_utils.training import RECIPES, load_or_train
+
+    os.environ["MNIST_BOOK_CACHE"] = str(saved_cache)
+    for recipe in RECIPES.values():
+        load_or_train(recipe)  # the "saved" runs need both models in the cache
+    started = time.perf_counter()
+    print("models saved:", flush=True)
+    saved = measure(paths, saved_cache)
+    print("no model saved:", flush=True)
+    with tempfile.TemporaryDirectory(prefix="mnist-book-empty-cache-") as empty:
+        none_saved = measure(paths, Path(empty))
+    import tensorflow as tf
+
+    results = {
+        "limit_bytes": PEAK_MEMORY_LIMIT_BYTES,
+        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                    "python": platform.python_version(), "tensorflow": tf.__version__},
+        "total_seconds": round(time.perf_counter() - started),
+        "chapters": {name: {"models_saved": saved[name], "no_model_saved": none_saved[name]} for name in saved},
+    }
+    args.output.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {args.output}")
+    over = [name for name, runs in results["chapters"].items()
+            if max(run["peak_bytes"] for run in runs.values()) > PEAK_MEMORY_LIMIT_BYTES]
+    if over:
+        print(f"over the {PEAK_MEMORY_LIMIT_BYTES / 1e9:.1f} GB bound: {', '.join(over)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

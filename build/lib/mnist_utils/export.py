@@ -1,0 +1,174 @@
+"""Export the book's trained models to ONNX and check that ONNX Runtime agrees with Keras.
+
+The "Draw a digit" page runs the models in the reader's browser with onnxruntime-web.
+ONNX is a portable description of the network's arithmetic: the same file runs in
+ONNX Runtime for Python, in a browser, or on a phone. Before a model is published,
+:func:`check_parity` runs the whole test set through both Keras and ONNX Runtime and
+reports the largest difference between their probabilities.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ._validation import check_images
+from .evaluation import predict_probabilities
+from .preprocessing import preprocess_for_model
+
+__all__ = ["Parity", "check_parity", "export_onnx", "inference_model"]
+
+#: Augmentation layers: random during training, the identity at inference.
+AUGMENTATION_LAYERS: tuple[type, ...] = (
+    keras.layers.RandomTranslation,
+    keras.layers.RandomRotation,
+    keras.layers.RandomZoom,
+    keras.layers.RandomFlip,
+    keras.layers.RandomContrast,
+    keras.layers.RandomBrightness,
+)
+
+
+def inference_model(model: keras.Model) -> keras.Model:
+    """The network without its augmentation layers, sharing the trained weights.
+
+    Augmentation layers do nothing at inference, but exporters trace their random
+    ops anyway, and ONNX has no equivalent for TensorFlow's ``ImageProjectiveTransform``.
+    A :class:`keras.Sequential` model is rebuilt from its other layers (the same layer
+    objects, so no weight is copied); a model without augmentation is returned as is.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a Keras model.
+    ValueError
+        If ``model`` has augmentation layers but is not a ``Sequential`` model.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    augmentation = [layer for layer in model.layers if isinstance(layer, AUGMENTATION_LAYERS)]
+    if not augmentation:
+        return model
+    if not isinstance(model, keras.Sequential):
+        raise ValueError(
+            f"Cannot remove the augmentation layers {[layer.name for layer in augmentation]} "
+            f"from a {type(model).__name__}; only Sequential models are supported."
+        )
+    kept = [layer for layer in model.layers if not isinstance(layer, AUGMENTATION_LAYERS)]
+    return keras.Sequential([keras.Input(shape=model.input_shape[1:]), *kept], name=model.name)
+
+
+def export_onnx(model: keras.Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` (without augmentation) to ``path`` in ONNX format, atomically.
+
+    Keras's exporter (``model.export(..., format="onnx")``, which uses tf2onnx)
+    needs a model that has been called once, so it is called on one blank image
+    first. The file is written next to ``path`` and renamed into place, so a failed
+    export never leaves a truncated model behind.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a Keras model.
+    """
+    network = inference_model(model)
+    network(np.zeros((1, *network.input_shape[1:]), dtype=np.float32))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".onnx")
+    os.close(handle)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            # Keras prints "Saved artifact at ...", and its tf2onnx shim probes for the
+            # long-removed ``np.object``, which NumPy 2 answers with a FutureWarning.
+            warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
+            network.export(temporary, format="onnx")
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the book's web server must read it
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class Parity:
+    """How closely ONNX Runtime reproduces Keras on a set of images.
+
+    Attributes
+    ----------
+    images:
+        Number of images compared.
+    max_abs_diff:
+        Largest absolute difference between any two probabilities.
+    argmax_mismatches:
+        Images whose predicted digit differs.
+    """
+
+    images: int
+    max_abs_diff: float
+    argmax_mismatches: int
+
+    def holds(self, tolerance: float = 1e-5) -> bool:
+        """True if every prediction agrees and no probability differs by more than ``tolerance``."""
+        return self.argmax_mismatches == 0 and self.max_abs_diff <= tolerance
+
+
+def check_parity(
+    model: keras.Model, onnx_path: str | os.PathLike[str], images: np.ndarray, *, batch_size: int = 1000
+) -> Parity:
+    """Compare the probabilities of ``model`` and of its ONNX export on ``images``.
+
+    Parameters
+    ----------
+    model:
+        The Keras model that was exported.
+    onnx_path:
+        The exported ``.onnx`` file.
+    images:
+        Raw ``(n, 28, 28)`` ``uint8`` images, preprocessed here for the model.
+    batch_size:
+        Images per batch for both runtimes.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``onnx_path`` does not exist.
+    ValueError
+        If ``images`` is empty or not of shape ``(n, 28, 28)``.
+    TypeError
+        If ``images`` is not ``uint8``.
+    """
+    import onnxruntime
+
+    onnx_path = Path(onnx_path)
+    if not onnx_path.is_file():
+        raise FileNotFoundError(f"No ONNX model at {onnx_path}; export one with export_onnx().")
+    images = check_images(images, flat=False, normalized=False)
+    expected = predict_probabilities(model, images, batch_size=batch_size)
+    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    got = np.concatenate(
+        [
+            session.run(None, {name: preprocess_for_model(model, images[start : start + batch_size])})[0]
+            for start in range(0, len(images), batch_size)
+        ]
+    )
+    return Parity(
+        images=len(images),
+        max_abs_diff=float(np.abs(got - expected).max()),
+        argmax_mismatches=int(np.sum(got.argmax(axis=1) != expected.argmax(axis=1))),
+    )
