@@ -17,6 +17,8 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # sets both, to serve a copy of a chapter on 127.0.0.1 without opening a browser).
 LAB_DIR  ?= chapters
 LAB_ARGS ?=
+# Jupyter refuses to run as root unless told to; containers and CI machines often are root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help install node web book test unit lab colab-test binder-test sync-repository bench memory notebooks lock clean
 
@@ -72,7 +74,7 @@ unit: $(STAMP) $(NODE_STAMP)
 	$(PYTEST) tests -m "not book and not slow"
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_ARGS) $(LAB_DIR)
+	$(BIN)/jupyter lab $(LAB_ROOT) $(LAB_ARGS) $(LAB_DIR)
 
 # Colab's runtime stood in for by Python 3.12 and the packages Colab preinstalls
 # (tests/colab/preinstalled.txt), never this book's pins.
