@@ -9,7 +9,7 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
 3. the CNN: the book's recipe against the keras-io "Simple MNIST convnet" recipe;
 4. inference: images per second in batches, and single-image latency, in Keras and in
    ONNX Runtime (the models exported as for the book's Draw-a-digit page);
-5. the book build: a clean build and a cached rebuild;
+5. the book build: a clean build and a cached rebuild (rendering the stored outputs);
 6. a profile of one MLP training step, from the bare matrix products up to Keras's ``fit``,
    which shows what bounds the MLP's throughput.
 
@@ -347,7 +347,11 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
 
 
 def book_build(repeats: int) -> dict:
-    """Wall time of a clean build (executing every notebook) and of a cached rebuild."""
+    """Wall time of a clean build and of a cached rebuild of the book (``jupyter-book build``).
+
+    The build renders the outputs stored in the notebooks and executes none of them; the
+    web assets, with the exported models, are those ``make web`` built in ``_web``.
+    """
     work = Path(tempfile.mkdtemp(prefix="mnist-book-bench-"))
     try:
         tree = work / "book"

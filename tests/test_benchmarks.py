@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # a real (tiny) benchmark run; left out of `make unit`
 def test_benchmark_smoke_run_writes_valid_json(tmp_path):
     output = tmp_path / "results.json"
     env = dict(os.environ, MNIST_BOOK_CACHE=str(tmp_path / "cache"), TF_CPP_MIN_LOG_LEVEL="3")

@@ -93,3 +93,27 @@ def test_binder_requirements_are_fully_pinned_with_no_local_reference():
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
     post_build = (ROOT / "binder" / "postBuild").read_text()
     assert post_build.startswith("#!/bin/bash") and "set -e" in post_build and "--no-deps -e ." in post_build
+
+
+def test_a_fork_changes_the_address_in_one_place(tmp_path, monkeypatch):
+    """A new repository.url in _config.yml: the check fails until the sync rewrites every copy."""
+    import shutil
+
+    import sync_repository
+
+    for name in ("_config.yml", "README.md", "intro.md"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "chapters", tmp_path / "chapters")
+    config = (tmp_path / "_config.yml").read_text()
+    (tmp_path / "_config.yml").write_text(config.replace(yaml.safe_load(config)["repository"]["url"], "https://github.com/a-reader/my-fork"))
+    monkeypatch.setattr(sync_repository, "ROOT", tmp_path)
+    monkeypatch.setattr(sync_repository, "README", tmp_path / "README.md")
+    monkeypatch.setattr(sync_repository, "INTRO", tmp_path / "intro.md")
+    monkeypatch.setattr(sync_repository, "CHAPTERS", sorted((tmp_path / "chapters").glob("*.ipynb")))
+    assert len(sync_repository.sync(check=True)) == len(CHAPTERS) + 2  # every chapter, README and intro
+    sync_repository.sync(check=False)
+    assert sync_repository.sync(check=True) == []
+    first = next(c for c in nbformat.read(tmp_path / "chapters" / CHAPTERS[0].name, as_version=4).cells if c.cell_type == "code")
+    assert "git+https://github.com/a-reader/my-fork@main" in first.source
+    assert "https://a-reader.github.io/my-fork/" in (tmp_path / "README.md").read_text()
+    assert "git clone https://github.com/a-reader/my-fork.git" in (tmp_path / "intro.md").read_text()

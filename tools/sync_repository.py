@@ -14,7 +14,8 @@ run time:
   package Colab already has is pinned at its installed version, so Colab's TensorFlow and
   Keras are never replaced. Outside Colab the cell does nothing. It is hidden from the
   rendered page (tag ``remove-cell``).
-- the block of links in ``README.md`` between the two ``repository links`` markers.
+- the block of links in ``README.md``, and the clone command on the book's front page
+  (``intro.md``), each between the two ``repository links`` markers.
 
 A fork changes ``_config.yml`` and runs ``make sync-repository``. ``--check`` changes nothing
 and exits with 1 if a file is out of date; the tests run it.
@@ -35,6 +36,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 README = ROOT / "README.md"
+INTRO = ROOT / "intro.md"
 BEGIN = "<!-- BEGIN repository links: written by `make sync-repository` from _config.yml -->"
 END = "<!-- END repository links -->"
 #: The first line of every set-up cell; the tests find the cell by it.
@@ -137,6 +139,22 @@ def readme_block() -> str:
     )
 
 
+def intro_block() -> str:
+    """The book's front page: how to clone and run it."""
+    owner, name, _ = repository()
+    return "\n".join(
+        [
+            BEGIN,
+            "```bash",
+            f"git clone https://github.com/{owner}/{name}.git",
+            f"cd {name}",
+            "make lab    # creates .venv, installs the pinned requirements, opens JupyterLab",
+            "```",
+            END,
+        ]
+    )
+
+
 def sync(check: bool) -> list[str]:
     """Bring every chapter's set-up cell and the README up to date; return what was (or is) stale."""
     stale = []
@@ -162,15 +180,16 @@ def sync(check: bool) -> list[str]:
         stale.append(str(path.relative_to(ROOT)))
         if not check:
             nbformat.write(notebook, path)
-    text = README.read_text()
     pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"README.md has no block between {BEGIN!r} and {END!r}.")
-    updated = pattern.sub(lambda _: readme_block(), text)
-    if updated != text:
-        stale.append("README.md")
-        if not check:
-            README.write_text(updated)
+    for path, block in ((README, readme_block()), (INTRO, intro_block())):
+        text = path.read_text()
+        if not pattern.search(text):
+            raise SystemExit(f"{path.name} has no block between {BEGIN!r} and {END!r}.")
+        updated = pattern.sub(lambda _: block, text)
+        if updated != text:
+            stale.append(path.name)
+            if not check:
+                path.write_text(updated)
     return stale
 
 
