@@ -51,6 +51,21 @@ def step(message: str) -> None:
     print(f"[stand-in] {message}", flush=True)
 
 
+def tracked_copy(folder: Path) -> Path:
+    """The files git tracks, as they are in the working tree, copied into ``folder``.
+
+    What pip gets from ``git+https://…`` is the repository's tracked files; installing from
+    this copy also keeps pip's build folders out of the checkout.
+    """
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
+    for name in filter(None, names.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, folder / name)
+    return folder
+
+
 def make_venv(python: str, folder: Path) -> Path:
     """A fresh virtual environment in ``folder``; returns its Python."""
     if not python or not Path(python).is_file():
@@ -124,7 +139,7 @@ def colab(python: str, work: Path) -> list[str]:
     register_kernel(venv_python, work / "jupyter", QUIET | {
         "IPYTHONDIR": str(work / "ipython"),
         "MNIST_BOOK_CACHE": str(work / "cache"),
-        SOURCE_VARIABLE: ROOT.as_uri(),
+        SOURCE_VARIABLE: tracked_copy(work / "repository").as_uri(),
     })
 
     def restore() -> list[str]:
