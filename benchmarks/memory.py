@@ -32,12 +32,17 @@ from conftest import PEAK_MEMORY_LIMIT_BYTES  # noqa: E402
 from execute_notebooks import run  # noqa: E402
 
 
-def measure(paths: list[Path], cache: Path) -> dict[str, dict]:
-    """Run each notebook alone with ``MNIST_BOOK_CACHE=cache``; return peak bytes and seconds."""
-    os.environ["MNIST_BOOK_CACHE"] = str(cache)  # the kernels inherit this process's environment
+def measure(paths: list[Path], cache: Path | None) -> dict[str, dict]:
+    """Run each notebook alone; return its kernel's peak bytes and its seconds.
+
+    With ``cache``, every kernel uses that model cache; without, each gets a new empty one,
+    so that no chapter finds a model an earlier one saved.
+    """
     results = {}
     for path in paths:
-        result = run(path)
+        with tempfile.TemporaryDirectory(prefix="mnist-book-empty-cache-") as empty:
+            os.environ["MNIST_BOOK_CACHE"] = str(cache or empty)  # the kernel inherits it
+            result = run(path)
         results[path.stem] = {"peak_bytes": result.peak_bytes, "seconds": round(result.seconds, 1)}
         print(f"{path.stem}: {result.peak_bytes / 1e9:.2f} GB, {result.seconds:.0f} s", flush=True)
     return results
@@ -79,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print("models saved:", flush=True)
     saved = measure(paths, saved_cache)
     print("no model saved:", flush=True)
-    with tempfile.TemporaryDirectory(prefix="mnist-book-empty-cache-") as empty:
-        none_saved = measure(paths, Path(empty))
+    none_saved = measure(paths, None)
     import tensorflow as tf
 
     results = {

@@ -122,9 +122,8 @@ _SCALE = None
 def _scale_in_tensorflow():
     """A compiled ``float32(images) / divisor``, made on first use.
 
-    Compiled with ``tf.function``, TensorFlow writes the quotient into the buffer of the
-    ``float32`` copy instead of allocating a second one, which halves the peak memory of
-    the conversion. The divisor is an argument rather than the constant 255: TensorFlow's
+    Compiled with ``tf.function``, TensorFlow can write the quotient into the buffer of the
+    ``float32`` copy instead of allocating a second one. The divisor is an argument rather than the constant 255: TensorFlow's
     graph optimiser would otherwise replace the division by a multiplication by 1/255,
     which rounds differently.
     """
