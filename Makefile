@@ -28,7 +28,7 @@ help:
 	@echo "make unit             the unit tests alone (about a minute): the quick loop while working on mnist_utils"
 	@echo "make lab              open the chapters in JupyterLab"
 	@echo "make colab-test       chapters 1, 3 and 5 on Python 3.12 with Colab's packages, set up by their Colab cell"
-	@echo "make binder-test      binder/requirements.txt in a fresh environment, then chapters 1 and 3 in it"
+	@echo "make binder-test      binder/ in a fresh environment (installs, trains both models), then chapters 1, 3 and 8"
 	@echo "make sync-repository  write the repository address from _config.yml into the chapters and README.md"
 	@echo "make bench            measure the training recipes, inference and the book build (about 45 min)"
 	@echo "make memory           peak memory of each chapter alone in a fresh kernel (about 15 min)"
@@ -78,7 +78,9 @@ lab: $(STAMP)
 
 # Colab's runtime stood in for by Python 3.12 and the packages Colab preinstalls
 # (tests/colab/preinstalled.txt), never this book's pins.
-PYTHON312 ?= $(shell command -v python3.12 || ls -d $(HOME)/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)
+# The first Python 3.12 that runs (a pyenv shim on the PATH may exist and fail).
+PYTHON312 ?= $(shell for candidate in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12); do \
+	if $$candidate -c "" >/dev/null 2>&1; then command -v $$candidate; break; fi; done)
 
 colab-test: $(STAMP)
 	$(BIN)/python tools/stand_in.py colab --python "$(PYTHON312)"

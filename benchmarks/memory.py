@@ -5,12 +5,15 @@ Usage: python benchmarks/memory.py [--output benchmarks/memory.json]    (make me
 Each chapter is executed top to bottom in a fresh kernel twice:
 
 - ``saved``: the trained models are in the cache, as after running the chapters in order;
-- ``none saved``: the cache is empty, as when a reader opens a chapter first on Binder. A
-  chapter that needs a model then trains it in its own kernel (``load_or_train``).
+- ``none saved``: each run gets an empty cache, as when a reader opens a chapter before
+  chapters 4 and 6 have saved the models. A chapter that needs a model then trains it in its
+  own kernel (``load_or_train``). Binder sessions never start so: ``binder/postBuild`` trains
+  both models when the image is built.
 
 For each run the kernel's peak resident memory (``VmHWM``) and the wall time are written to
-the JSON file, with the bound the book keeps (``PEAK_MEMORY_LIMIT_BYTES`` of the root
-``conftest.py``, which also enforces it on every nbval run). The Performance appendix
+the JSON file, with the bound the book keeps with the models saved (``PEAK_MEMORY_LIMIT_BYTES``
+of the root ``conftest.py``, which also enforces it on every nbval run); the script fails if
+a chapter passes it. The Performance appendix
 renders the file. Takes about 15 minutes on a 2-core CPU.
 """
 
@@ -97,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.output.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.output}")
+    # The bound holds with the models saved: how every Binder session starts (binder/postBuild
+    # trains them). With none saved, a chapter carries a training's memory too: reported only.
     over = [name for name, runs in results["chapters"].items()
-            if max(run["peak_bytes"] for run in runs.values()) > PEAK_MEMORY_LIMIT_BYTES]
+            if runs["models_saved"]["peak_bytes"] > PEAK_MEMORY_LIMIT_BYTES]
     if over:
         print(f"over the {PEAK_MEMORY_LIMIT_BYTES / 1e9:.1f} GB bound: {', '.join(over)}", file=sys.stderr)
         return 1

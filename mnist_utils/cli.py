@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -97,13 +98,15 @@ def _train(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v}
     config = dataclasses.replace(config, **changes)
     print(f"Training the {args.model} with {config}")
+    started = time.perf_counter()
     model, history = train(config, verbose=0 if args.quiet else 1)
+    wall_time = time.perf_counter() - started
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         model.save(args.output)
         path = args.output
-    else:
-        path = save_model(model, config)
+    else:  # with its record (history, wall time), as the chapters save it
+        path = save_model(model, config, history=history, wall_time=wall_time)
     print(f"validation accuracy {history['val_accuracy'][-1]:.2%}; saved to {path}")
     return EXIT_OK
 

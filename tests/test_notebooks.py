@@ -93,6 +93,8 @@ def test_binder_requirements_are_fully_pinned_with_no_local_reference():
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
     post_build = (ROOT / "binder" / "postBuild").read_text()
     assert post_build.startswith("#!/bin/bash") and "set -e" in post_build and "--no-deps -e ." in post_build
+    for name in ("mlp", "cnn"):  # sessions start with both models saved
+        assert f"python -m mnist_utils train --model {name}" in post_build
 
 
 def test_a_fork_changes_the_address_in_one_place(tmp_path, monkeypatch):

@@ -16,8 +16,9 @@ Usage:
     checked on that version too.
 ``binder``
     A fresh virtual environment on Python 3.11, ``pip install -r binder/requirements.txt``
-    and ``binder/postBuild``, as repo2docker does, then chapters 1 and 3 run in it, and
-    JupyterLab (what Binder opens) must start.
+    and ``binder/postBuild``, as repo2docker does. ``postBuild`` must leave both trained
+    models where the chapters look for them; JupyterLab (what Binder opens) must start; and
+    chapters 1, 3 and 8 (which loads both models, exports them and checks them) run in it.
 
 Each chapter's wall time and peak memory are printed; the last line counts what passed.
 Nothing here reaches the network except pip, for packages.
@@ -42,7 +43,7 @@ from sync_repository import SOURCE_VARIABLE  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 PREINSTALLED = ROOT / "tests" / "colab" / "preinstalled.txt"
 COLAB_CHAPTERS = ["01_data_exploration", "03_model_definition", "05_evaluation"]
-BINDER_CHAPTERS = ["01_data_exploration", "03_model_definition"]
+BINDER_CHAPTERS = ["01_data_exploration", "03_model_definition", "08_draw_a_digit"]
 KERNEL_NAME = "stand-in"
 QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
@@ -189,14 +190,24 @@ def binder(python: str, work: Path) -> list[str]:
     subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
                    check=True, env=os.environ | QUIET)
     # repo2docker runs postBuild from the repository with the environment's bin/ first on PATH.
-    env = os.environ | QUIET | {"PATH": f"{venv_python.parent}{os.pathsep}{os.environ['PATH']}"}
+    cache = work / "cache"  # Binder's is ~/.cache/mnist-book, shared by the build and the sessions
+    env = os.environ | QUIET | {"PATH": f"{venv_python.parent}{os.pathsep}{os.environ['PATH']}",
+                                "MNIST_BOOK_CACHE": str(cache)}
+    started = time.perf_counter()
     subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], check=True, cwd=ROOT, env=env)
+    step(f"postBuild: {time.perf_counter() - started:.0f} s (installs the helpers, trains both models)")
+    check = ("from mnist_utils.training import RECIPES, model_path; "
+             "print(all(model_path(recipe).is_file() for recipe in RECIPES.values()))")
+    saved = subprocess.run([str(venv_python), "-c", check], capture_output=True, text=True, env=env, cwd=work)
+    if saved.stdout.strip() != "True":
+        step(f"FAILED postBuild did not save both models where the chapters look: {saved.stderr[-2000:]}")
+        return ["postBuild"]
     lab = subprocess.run([str(venv_python.parent / "jupyter-lab"), "--version"], capture_output=True, text=True, env=env)
     if lab.returncode != 0:
         step(f"FAILED jupyter-lab does not start: {lab.stderr[-2000:]}")
         return ["jupyter-lab"]
     step(f"JupyterLab {lab.stdout.strip()} installed")
-    register_kernel(venv_python, work / "jupyter", QUIET | {"MNIST_BOOK_CACHE": str(work / "cache")})
+    register_kernel(venv_python, work / "jupyter", QUIET | {"MNIST_BOOK_CACHE": str(cache)})
     return run_chapters(BINDER_CHAPTERS)
 
 
