@@ -79,6 +79,8 @@ def test_chapter_8_installs_the_onnx_tools_in_colab():
 @pytest.mark.parametrize("tool", ["sync_repository.py", "binder_requirements.py"])
 def test_generated_files_are_up_to_date(tool):
     """The Colab cells and README links follow _config.yml; binder/ follows constraints.txt."""
+    if tool == "binder_requirements.py" and sys.version_info[:2] != (3, 11):
+        pytest.skip("binder/requirements.txt is the closure of the locked Python 3.11 environment")
     result = subprocess.run([sys.executable, str(ROOT / "tools" / tool), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

@@ -94,8 +94,10 @@ def test_tests_workflow_runs_the_readme_commands_on_push_pull_request_and_weekly
     triggers = workflow[True]
     assert {"push", "pull_request", "schedule"} <= set(triggers)
     assert len(triggers["schedule"]) == 1
-    runs = [step["run"] for step in _steps(workflow) if "run" in step]
+    runs = [step["run"] for step in workflow["jobs"]["test"]["steps"] if "run" in step]
     assert runs == ["make test", "make colab-test", "make binder-test"]
+    versions = [step["with"]["python-version"] for step in _steps(workflow) if "setup-python" in step.get("uses", "")]
+    assert "3.13" in versions  # the unit tests also run on the newest supported Python
 
 
 def test_every_make_target_a_workflow_runs_exists():

@@ -49,7 +49,9 @@ def _pins(path: Path) -> dict[str, tuple[str, str]]:
 
 def closure(roots: list[str]) -> set[str]:
     """``roots`` and every package they need, by canonical name, from the installed metadata."""
-    environment = default_environment() | {"extra": ""}
+    # Binder's interpreter, not this one, decides which conditional requirements apply.
+    version = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
+    environment = default_environment() | {"extra": "", "python_version": version, "python_full_version": f"{version}.0"}
     seen: set[str] = set()
     pending = [canonicalize_name(name) for name in roots]
     while pending:
