@@ -113,8 +113,11 @@ if "google.colab" in sys.modules:
             installed.setdefault(key, dist.version)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as pins:
         pins.writelines(f"{{key}}=={{version}}\\n" for key, version in installed.items())
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--constraint", pins.name,
-                    f"{requirement} @ {{source}}"], check=True)
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--constraint", pins.name,
+                        f"{requirement} @ {{source}}"], check=True)
+    finally:
+        os.remove(pins.name)
     importlib.invalidate_caches()'''
 
 
