@@ -13,8 +13,8 @@ Each chapter is executed top to bottom in a fresh kernel twice:
 For each run the kernel's peak resident memory (``VmHWM``) and the wall time are written to
 the JSON file, with the bound the book keeps with the models saved (``PEAK_MEMORY_LIMIT_BYTES``
 of the root ``conftest.py``, which also enforces it on every nbval run); the script fails if
-a chapter passes it. The Performance appendix
-renders the file. Takes about 15 minutes on a 2-core CPU.
+a chapter passes it. The Performance appendix renders the file. Takes about 15 minutes on a
+2-core CPU.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -53,8 +55,6 @@ def measure(paths: list[Path], cache: Path | None) -> dict[str, dict]:
 
 def baseline() -> dict:
     """The peak of a fresh kernel that only imports TensorFlow: the floor under every chapter."""
-    import nbformat
-
     with tempfile.TemporaryDirectory(prefix="mnist-book-baseline-") as folder:
         path = Path(folder) / "import_tensorflow.ipynb"
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import tensorflow")]), path)
@@ -67,14 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "memory.json")
     parser.add_argument("chapters", nargs="*", type=Path, help="notebooks (default: every chapter)")
-    parser.add_argument("--only-baseline", action="store_true",
-                        help="measure only the TensorFlow-import kernel and update it in an existing --output file")
     args = parser.parse_args(argv)
-    if args.only_baseline:
-        results = json.loads(args.output.read_text())
-        results["import_tensorflow"] = baseline()
-        args.output.write_text(json.dumps(results, indent=1) + "\n")
-        return 0
     paths = args.chapters or sorted((ROOT / "chapters").glob("*.ipynb"))
     saved_cache = Path(os.environ.get("MNIST_BOOK_CACHE") or ROOT / ".cache")
 

@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from execute_notebooks import run  # noqa: E402
 from sync_repository import SOURCE_VARIABLE  # noqa: E402
@@ -101,11 +103,15 @@ def register_kernel(python: Path, home: Path, env: dict[str, str]) -> None:
     os.environ["JUPYTER_PATH"] = str(home)
 
 
-def run_chapters(names: list[str]) -> list[str]:
-    """Run each chapter in a fresh stand-in kernel; return the failures."""
+def chapter(name: str) -> Path:
+    return ROOT / "chapters" / f"{name}.ipynb"
+
+
+def run_notebooks(paths: list[Path]) -> list[str]:
+    """Run each notebook in a fresh stand-in kernel; return the names of those that failed."""
     failures = []
-    for name in names:
-        path = ROOT / "chapters" / f"{name}.ipynb"
+    for path in paths:
+        name = path.stem
         try:
             result = run(path, kernel_name=KERNEL_NAME)
         except Exception as error:  # a failing cell: report it and go on with the next chapter
@@ -151,32 +157,19 @@ def colab(python: str, work: Path) -> list[str]:
             subprocess.run([str(venv_python), "-m", "pip", "uninstall", "--quiet", "-y", *added], check=True)
         return [f"{name} {version} -> {now.get(name)}" for name, version in colab_packages.items() if now.get(name) != version]
 
-    failures = []
-    for name in COLAB_CHAPTERS:
-        failures += run_chapters([name])
-        changed = restore()
-        if changed:
-            failures.append(name)
-            step(f"FAILED {name} changed Colab's packages: {', '.join(changed)}")
     # Chapter 8 needs the ONNX tools: its set-up cell alone, then the imports.
-    onnx_check = work / "08_setup_only.ipynb"
-    import nbformat
-
-    chapter8 = nbformat.read(ROOT / "chapters" / "08_draw_a_digit.ipynb", as_version=4)
+    onnx_check = work / "08_draw_a_digit_set_up_cell.ipynb"
+    chapter8 = nbformat.read(chapter("08_draw_a_digit"), as_version=4)
     setup = next(cell for cell in chapter8.cells if cell.cell_type == "code")
     chapter8.cells = [setup, nbformat.v4.new_code_cell("import onnx, onnxruntime, tf2onnx\nimport mnist_utils.export")]
     nbformat.write(chapter8, onnx_check)
-    started = time.perf_counter()
-    try:
-        run(onnx_check, kernel_name=KERNEL_NAME)
-        step(f"passed chapter 8's set-up cell: the ONNX tools install and import ({time.perf_counter() - started:.0f} s)")
-    except Exception as error:
-        failures.append("08_draw_a_digit (set-up cell)")
-        step(f"FAILED chapter 8's set-up cell: {str(error)[-3000:]}")
-    changed = restore()
-    if changed:
-        failures.append("08_draw_a_digit (set-up cell)")
-        step(f"FAILED chapter 8's set-up changed Colab's packages: {', '.join(changed)}")
+    failures = []
+    for path in [*map(chapter, COLAB_CHAPTERS), onnx_check]:
+        failures += run_notebooks([path])
+        changed = restore()
+        if changed:
+            failures.append(path.stem)
+            step(f"FAILED {path.stem} changed Colab's packages: {', '.join(changed)}")
     return sorted(set(failures))
 
 
@@ -208,7 +201,7 @@ def binder(python: str, work: Path) -> list[str]:
         return ["jupyter-lab"]
     step(f"JupyterLab {lab.stdout.strip()} installed")
     register_kernel(venv_python, work / "jupyter", QUIET | {"MNIST_BOOK_CACHE": str(cache)})
-    return run_chapters(BINDER_CHAPTERS)
+    return run_notebooks([chapter(name) for name in BINDER_CHAPTERS])
 
 
 def main(argv: list[str] | None = None) -> int:
