@@ -6,8 +6,13 @@ arrays, so a truncated or altered file is reported, never used.
 
 Where the shipped archive is absent (a trimmed copy of the package, say),
 :func:`load_mnist` can fetch Keras's ``mnist.npz`` from a configurable URL,
-verify it the same way and cache it. The cache is written atomically: an
-interrupted or corrupted download leaves nothing behind.
+verify it the same way and cache it. The cache is written atomically (see
+:mod:`mnist_utils.files`): an interrupted or corrupted download leaves nothing behind,
+and a download larger than :data:`MAX_DOWNLOAD_BYTES` is stopped.
+
+An archive is read without trusting it: each array's header is checked (name, shape,
+dtype) before its data is read, so a damaged or hostile file can neither ask for a huge
+allocation nor smuggle in a pickle; any failure is a :class:`DatasetError`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -23,8 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import check_float, check_images, check_int, check_labels, check_path
+from .errors import DatasetError, InputTypeError, InputValueError
+from .files import atomic_path
+
 __all__ = [
     "DEFAULT_URL",
+    "MAX_DOWNLOAD_BYTES",
     "SHA256",
     "SHIPPED_PATH",
     "DatasetError",
@@ -56,11 +65,10 @@ SHIPPED_PATH: Path = Path(__file__).resolve().parent / "_data" / "mnist.npz"
 #: Where Keras downloads ``mnist.npz`` from; override with ``$MNIST_UTILS_URL``.
 DEFAULT_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 
+#: The largest download accepted: Keras's ``mnist.npz`` is 11,490,434 bytes.
+MAX_DOWNLOAD_BYTES = 64 * 2**20
+
 Split = tuple[np.ndarray, np.ndarray]
-
-
-class DatasetError(RuntimeError):
-    """The MNIST archive is missing, unreadable, or not the real MNIST."""
 
 
 def array_sha256(array: np.ndarray) -> str:
@@ -87,30 +95,30 @@ def read_mnist_npz(path: str | os.PathLike[str]) -> tuple[Split, Split]:
         If the file is missing, unreadable, truncated, lacks an array, or any
         array's shape, dtype or checksum differs from the real MNIST.
     """
-    path = Path(path)
-    if path.resolve() == SHIPPED_PATH:
+    path = check_path(path, "path")
+    try:
+        shipped = path.resolve() == SHIPPED_PATH
+        exists = path.is_file()
+    except OSError as error:  # a name too long, a loop of links
+        raise DatasetError(f"Cannot use {path} as the MNIST archive: {error.strerror or error}.") from error
+    if shipped:
         fix = (
             "Restore the book's copy with `git checkout -- mnist_utils/_data/mnist.npz` "
             "(or a fresh clone); load_mnist() downloads a verified copy only if it is absent."
         )
     else:
         fix = "Delete the file and download it again, or pass the book's own archive."
-    if not path.is_file():
+    if not exists:
         raise DatasetError(f"MNIST archive not found at {path}. {fix}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = sorted(set(_SHAPES) - set(archive.files))
-            if missing:
-                raise DatasetError(
-                    f"{path} is not an MNIST archive: it lacks the array(s) {missing}. {fix}"
-                )
-            arrays = {key: archive[key] for key in _SHAPES}
+        arrays = _read_arrays(path, fix)
     except DatasetError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
+    except Exception as error:  # zlib, zipfile, OS or NumPy errors: all mean a damaged file
+        hint = _what_it_is(path)
         raise DatasetError(
             f"Cannot read {path} as a NumPy .npz archive ({type(error).__name__}: {error}); "
-            f"the file is truncated or corrupted. {fix}"
+            f"the file is truncated or corrupted{hint}. {fix}"
         ) from error
     for key, shape in _SHAPES.items():
         array = arrays[key]
@@ -128,12 +136,59 @@ def read_mnist_npz(path: str | os.PathLike[str]) -> tuple[Split, Split]:
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
+def _read_arrays(path: Path, fix: str) -> dict[str, np.ndarray]:
+    """The four arrays, each header checked against MNIST's before its data is read."""
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        missing = [key for key in _SHAPES if f"{key}.npy" not in names]
+        if missing:
+            raise DatasetError(f"{path} is not an MNIST archive: it lacks the array(s) {missing}. {fix}")
+        for key, shape in _SHAPES.items():
+            with archive.open(f"{key}.npy") as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
+                got_shape, fortran_order, dtype = read_header(member)
+                if got_shape != shape or dtype != np.uint8 or fortran_order:
+                    layout = ", Fortran order" if fortran_order else ""
+                    raise DatasetError(
+                        f"{path}: array {key!r} has shape {got_shape} and dtype {dtype}{layout}; "
+                        f"MNIST's is {shape} uint8. {fix}"
+                    )
+                array = np.empty(shape, np.uint8)
+                view, filled = memoryview(array).cast("B"), 0
+                while filled < len(view) and (count := member.readinto(view[filled:])):
+                    filled += count
+                if filled < len(view):
+                    raise DatasetError(f"{path}: array {key!r} is truncated ({filled} of {len(view)} bytes). {fix}")
+                arrays[key] = array
+    return arrays
+
+
+def _what_it_is(path: Path) -> str:
+    """A hint at what a file that is not an .npz archive is, from its first bytes."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(64).lstrip().lower()
+    except OSError:
+        return ""
+    if start.startswith((b"<!doctype html", b"<html", b"<?xml", b"<")):
+        return " (it is a web page, not the archive: the server answered with an HTML page)"
+    if start.startswith(b"\x93numpy"):
+        return " (it is a single .npy array, not an .npz archive of four)"
+    if not start:
+        return " (it is empty)"
+    return ""
+
+
 def default_cache_dir() -> Path:
     """Return the folder for downloaded data and trained models.
 
     ``$MNIST_BOOK_CACHE`` if set, else ``~/.cache/mnist-book``.
     """
-    return Path(os.environ.get("MNIST_BOOK_CACHE", Path.home() / ".cache" / "mnist-book"))
+    return Path(os.environ.get("MNIST_BOOK_CACHE") or Path.home() / ".cache" / "mnist-book")
 
 
 def download_mnist(
@@ -167,29 +222,40 @@ def download_mnist(
     Raises
     ------
     DatasetError
-        If the download fails, is truncated, or is not the real MNIST.
+        If the download fails, is truncated, too large, or is not the real MNIST.
+    FileWriteError
+        If ``destination`` cannot be written.
     """
-    url = url or os.environ.get("MNIST_UTILS_URL", DEFAULT_URL)
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.name}.", suffix=".part"
-    )
-    try:
-        with os.fdopen(handle, "wb") as out:
+    if url is not None and not isinstance(url, str):
+        raise InputTypeError(f"url must be a string such as {DEFAULT_URL!r}, got {type(url).__name__}.")
+    url = url or os.environ.get("MNIST_UTILS_URL") or DEFAULT_URL
+    timeout = check_float(timeout, "timeout", low=0.0, low_open=True)
+    destination = check_path(destination, "destination")
+    with atomic_path(destination, name="destination") as temporary:
+        with open(temporary, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:
                     expected = response.headers.get("Content-Length")
+                    if expected is not None and expected.isdigit() and int(expected) > MAX_DOWNLOAD_BYTES:
+                        raise DatasetError(
+                            f"The file at {url} is {int(expected):,} bytes; MNIST's archive is about 11 MB "
+                            f"and at most {MAX_DOWNLOAD_BYTES:,} are accepted. Check the URL."
+                        )
                     received = 0
                     while chunk := response.read(1 << 20):
                         out.write(chunk)
                         received += len(chunk)
+                        if received > MAX_DOWNLOAD_BYTES:
+                            raise DatasetError(
+                                f"The download from {url} passed {MAX_DOWNLOAD_BYTES:,} bytes and was stopped; "
+                                "MNIST's archive is about 11 MB. Check the URL."
+                            )
             except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
                 raise DatasetError(
                     f"Could not download MNIST from {url}: {error}. Check the URL "
                     "(set $MNIST_UTILS_URL to a mirror) or your network connection."
                 ) from error
-        if expected is not None and received != int(expected):
+        if expected is not None and expected.isdigit() and received != int(expected):
             raise DatasetError(
                 f"The download from {url} was truncated: received {received} of "
                 f"{expected} bytes. Try again."
@@ -200,10 +266,6 @@ def download_mnist(
             raise DatasetError(
                 f"The file downloaded from {url} is not a valid MNIST archive: {error}"
             ) from error
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return destination
 
 
@@ -240,7 +302,7 @@ def load_mnist(
         return read_mnist_npz(path)
     if SHIPPED_PATH.is_file():
         return read_mnist_npz(SHIPPED_PATH)
-    cached = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cached = check_path(cache_dir, "cache_dir") if cache_dir is not None else default_cache_dir()
     cached = cached / "mnist.npz"
     if not cached.is_file():
         download_mnist(cached, url=url)
@@ -275,24 +337,37 @@ def train_validation_split(
 
     Raises
     ------
-    ValueError
-        If the lengths differ or ``validation_size`` does not leave both parts
-        non-empty.
+    InputValueError
+        If the lengths differ, ``validation_size`` leaves either part without every
+        digit present, or a digit has fewer than two examples.
+    InputTypeError
+        If an argument has the wrong type.
     """
     from sklearn.model_selection import train_test_split
 
-    images = np.asarray(images)
-    labels = np.asarray(labels)
+    images = check_images(images)
+    labels = check_labels(labels)
     if len(images) != len(labels):
-        raise ValueError(
+        raise InputValueError(
             f"images and labels differ in length ({len(images)} vs {len(labels)}); "
             "pass matching arrays."
         )
-    if not 0 < validation_size < len(images):
-        raise ValueError(
-            f"validation_size must be between 1 and {len(images) - 1}, got {validation_size}."
-        )
-    x_train, x_val, y_train, y_val = train_test_split(
-        images, labels, test_size=validation_size, random_state=seed, stratify=labels
+    classes = len(np.unique(labels))
+    validation_size = check_int(
+        validation_size, "validation_size", minimum=classes, maximum=max(classes, len(images) - classes)
     )
+    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    counts = np.bincount(labels)
+    if counts[counts > 0].min() < 2:
+        rare = int(np.flatnonzero(counts == 1)[0])
+        raise InputValueError(
+            f"labels has only one image of digit {rare}; a split stratified by digit needs at "
+            "least two of every digit present. Pass more images."
+        )
+    try:
+        x_train, x_val, y_train, y_val = train_test_split(
+            images, labels, test_size=validation_size, random_state=seed, stratify=labels
+        )
+    except ValueError as error:  # scikit-learn's checks, should ours miss a case
+        raise InputValueError(f"cannot split with validation_size={validation_size}: {error}") from error
     return (x_train, y_train), (x_val, y_val)

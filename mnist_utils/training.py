@@ -13,19 +13,20 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
+from ._validation import check_bool, check_choice, check_float, check_int, check_path
 from .data import default_cache_dir, load_mnist, train_validation_split
+from .errors import InputTypeError, InputValueError, ModelFileError
 from .models import build_cnn, build_original_mlp
 from .preprocessing import to_training_tensor
+from .saving import load_model, read_record, write_model
 
 __all__ = [
     "CNN_RECIPE",
@@ -57,12 +58,13 @@ def set_seed(seed: int) -> None:
 
     Raises
     ------
-    TypeError
-        If ``seed`` is not an integer.
+    InputTypeError
+        If ``seed`` is not an integer (NumPy integers are accepted).
+    InputValueError
+        If ``seed`` is outside ``0 .. 2**32 - 1``, the range NumPy's generator takes.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}.")
-    keras.utils.set_random_seed(int(seed))
+    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
 
@@ -110,22 +112,26 @@ class TrainingConfig:
     augment_rotation: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.model not in MODEL_NAMES:
-            raise ValueError(
-                f"Unknown model {self.model!r}; choose one of {list(MODEL_NAMES)}."
-            )
-        for field in ("batch_size", "epochs", "steps_per_execution", "validation_size"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field} must be a positive integer, got {value!r}.")
-        if not (isinstance(self.learning_rate, float) and 0 < self.learning_rate < 1):
-            raise ValueError(f"learning_rate must be a float in (0, 1), got {self.learning_rate!r}.")
-        for field in ("augment_shift", "augment_rotation"):
-            value = getattr(self, field)
-            if not (isinstance(value, float) and 0 <= value < 0.5):
-                raise ValueError(f"{field} must be a float in [0, 0.5), got {value!r}.")
+        # Check every field, and store NumPy scalars as the Python numbers they equal.
+        check = {
+            "model": lambda v, n: check_choice(v, n, MODEL_NAMES),
+            "batch_size": lambda v, n: check_int(v, n, minimum=1, maximum=60000),
+            "epochs": lambda v, n: check_int(v, n, minimum=1, maximum=10000),
+            "learning_rate": lambda v, n: check_float(v, n, low=0.0, high=1.0, low_open=True, high_open=True),
+            "jit_compile": check_bool,
+            "steps_per_execution": lambda v, n: check_int(v, n, minimum=1, maximum=10000),
+            "validation_size": lambda v, n: check_int(v, n, minimum=10, maximum=59990),
+            "seed": lambda v, n: check_int(v, n, minimum=0, maximum=2**32 - 1),
+            "augment_shift": lambda v, n: check_float(v, n, low=0.0, high=0.5, high_open=True),
+            "augment_rotation": lambda v, n: check_float(v, n, low=0.0, high=0.5, high_open=True),
+        }
+        for field, checker in check.items():
+            object.__setattr__(self, field, checker(getattr(self, field), field))
         if self.model == "mlp" and (self.augment_shift or self.augment_rotation):
-            raise ValueError("augmentation is only implemented for the CNN; set it to 0.0 for the MLP.")
+            raise InputValueError(
+                "augmentation is only implemented for the CNN; set augment_shift and "
+                "augment_rotation to 0.0 for the MLP."
+            )
 
     def fingerprint(self) -> str:
         """A short hash of the recipe and the Keras/TensorFlow versions.
@@ -175,6 +181,20 @@ def _compile_and_fit(
     return history.history
 
 
+def _check_config(config: TrainingConfig | None, model: str, verbose: int) -> TrainingConfig:
+    check_choice(verbose, "verbose", (0, 1, 2))
+    if config is None:
+        return RECIPES[model]
+    if not isinstance(config, TrainingConfig):
+        raise InputTypeError(f"config must be a TrainingConfig, got {type(config).__name__}.")
+    if config.model != model:
+        raise InputValueError(
+            f"config is a recipe for the {config.model!r} network, not the {model!r}; "
+            f"call train(config), which picks the right network."
+        )
+    return config
+
+
 def train_mlp(
     config: TrainingConfig = None, *, verbose: int = 0  # type: ignore[assignment]
 ) -> tuple[keras.Model, dict[str, list[float]]]:
@@ -190,7 +210,7 @@ def train_mlp(
         The trained model and its history (loss and accuracy per epoch, on
         the training and validation parts).
     """
-    config = config or MLP_RECIPE
+    config = _check_config(config, "mlp", verbose)
     (x_train, y_train), (x_val, y_val) = _split(config)
     data = (to_training_tensor(x_train, "mlp"), y_train), (to_training_tensor(x_val, "mlp"), y_val)
     set_seed(config.seed)
@@ -208,7 +228,7 @@ def train_cnn(
     tuple
         The trained model and its history.
     """
-    config = config or CNN_RECIPE
+    config = _check_config(config, "cnn", verbose)
     (x_train, y_train), (x_val, y_val) = _split(config)
     data = (to_training_tensor(x_train, "cnn"), y_train), (to_training_tensor(x_val, "cnn"), y_val)
     set_seed(config.seed)
@@ -233,7 +253,20 @@ RECIPES: dict[str, TrainingConfig] = {"mlp": MLP_RECIPE, "cnn": CNN_RECIPE}
 
 
 def train(config: TrainingConfig, *, verbose: int = 0) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Train the network ``config.model`` with ``config``; ``verbose=1`` shows a progress bar."""
+    """Train the network ``config.model`` with ``config``; ``verbose=1`` shows a progress bar.
+
+    Raises
+    ------
+    InputTypeError
+        If ``config`` is not a :class:`TrainingConfig`.
+    InputValueError
+        If ``verbose`` is not 0, 1 or 2.
+    """
+    if not isinstance(config, TrainingConfig):
+        raise InputTypeError(
+            f"config must be a TrainingConfig, got {type(config).__name__}; for example "
+            "dataclasses.replace(MLP_RECIPE, epochs=3)."
+        )
     return _TRAINERS[config.model](config, verbose=verbose)
 
 
@@ -244,8 +277,13 @@ _TRAINERS: dict[str, Callable[..., tuple[keras.Model, dict[str, list[float]]]]] 
 
 
 def model_path(config: TrainingConfig, cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Where the model trained with ``config`` is saved: ``<cache>/<model>-<fingerprint>.keras``."""
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "models"
+    """Where the model trained with ``config`` is saved: ``<cache>/<model>-<fingerprint>.keras``.
+
+    ``cache_dir`` defaults to ``$MNIST_BOOK_CACHE/models`` (or ``~/.cache/mnist-book/models``).
+    """
+    if not isinstance(config, TrainingConfig):
+        raise InputTypeError(f"config must be a TrainingConfig, got {type(config).__name__}.")
+    folder = check_path(cache_dir, "cache_dir") if cache_dir is not None else default_cache_dir() / "models"
     return folder / f"{config.model}-{config.fingerprint()}.keras"
 
 
@@ -257,11 +295,12 @@ def save_model(
     history: dict[str, list[float]] | None = None,
     wall_time: float | None = None,
 ) -> Path:
-    """Save a model trained with ``config`` in Keras format, atomically.
+    """Save a model trained with ``config`` in Keras format, with its record, atomically.
 
-    Beside the ``.keras`` file, a ``.json`` record keeps the recipe, the training
-    history and the training wall time, for chapters that compare models (see
-    :func:`load_record`).
+    The record (the recipe, the training history, the training wall time, the Keras and
+    TensorFlow versions) is kept inside the ``.keras`` file (see
+    :func:`mnist_utils.saving.write_model`), so model and record are written, replaced
+    and read together; :func:`load_record` reads it.
 
     Returns
     -------
@@ -270,46 +309,43 @@ def save_model(
 
     Raises
     ------
-    TypeError
-        If ``model`` is not a Keras model.
+    InputTypeError
+        If ``model`` is not a Keras model, or ``history``/``wall_time`` have the wrong type.
+    FileWriteError
+        If the cache folder cannot be written.
     """
     if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
-    path = model_path(config, cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(handle)
+        raise InputTypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    if history is not None and not isinstance(history, dict):
+        raise InputTypeError(f"history must be a dict of lists (History.history), got {type(history).__name__}.")
     try:
-        model.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        history = {str(key): [float(v) for v in values] for key, values in (history or {}).items()}
+    except (TypeError, ValueError) as error:
+        raise InputTypeError(f"history must map names to lists of numbers ({error}).") from None
     record = {
         "config": dataclasses.asdict(config),
-        "history": {key: [float(v) for v in values] for key, values in (history or {}).items()},
-        "wall_time_s": None if wall_time is None else float(wall_time),
+        "history": history,
+        "wall_time_s": None if wall_time is None else check_float(wall_time, "wall_time", low=0.0),
         "keras": keras.__version__,
         "tensorflow": tf.__version__,
     }
-    path.with_suffix(".json").write_text(json.dumps(record, indent=1))
-    return path
+    return write_model(model, model_path(config, cache_dir), record, name="the model cache")
 
 
 def load_record(
     config: TrainingConfig, cache_dir: str | os.PathLike[str] | None = None
 ) -> dict | None:
-    """The record :func:`save_model` wrote beside the model trained with ``config``.
+    """The record :func:`save_model` kept inside the model trained with ``config``.
 
     Returns
     -------
     dict or None
         Keys ``config``, ``history``, ``wall_time_s``, ``keras`` and ``tensorflow``;
-        ``None`` if no record exists or it cannot be read.
+        ``None`` if the model was not saved, was saved without a record, or cannot be read.
     """
     try:
-        return json.loads(model_path(config, cache_dir).with_suffix(".json").read_text())
-    except (OSError, ValueError):
+        return read_record(model_path(config, cache_dir))
+    except ModelFileError:
         return None
 
 
@@ -324,17 +360,21 @@ def load_or_train(
     cannot be loaded is reported with a warning and replaced. Training happens in this
     process: a separate one would hold a second copy of TensorFlow while this one waits,
     and Binder limits the memory of all of a session's processes together.
+
+    Raises
+    ------
+    FileWriteError
+        If the model cache cannot be written (checked before training starts).
     """
     path = model_path(config, cache_dir)
     if path.is_file():
         try:
-            return keras.models.load_model(path)
-        except Exception as error:  # a truncated or foreign file: retrain
-            warnings.warn(
-                f"Could not load the saved model {path} ({error}); training it again.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+            return load_model(path, check=False)
+        except ModelFileError as error:  # a truncated or foreign file: retrain
+            warnings.warn(f"{error} Training it again.", RuntimeWarning, stacklevel=2)
+    from .files import check_writable
+
+    check_writable(path, name="the model cache")
     started = time.perf_counter()
     model, history = train(config)
     save_model(model, config, cache_dir, history=history, wall_time=time.perf_counter() - started)

@@ -175,7 +175,7 @@ def test_split_is_stratified_seeded_and_disjoint(mnist):
 @pytest.mark.parametrize("size", [0, 60000, -1])
 def test_split_rejects_impossible_sizes(mnist, size):
     (x, y), _ = mnist
-    with pytest.raises(ValueError, match="validation_size must be between 1 and 59999"):
+    with pytest.raises(ValueError, match="validation_size must be between 10 and 59990"):
         train_validation_split(x, y, validation_size=size)
 
 

@@ -108,7 +108,7 @@ def test_arrays_of_other_types():
         (np.full((50, 50), np.nan), ImageInputError, "NaN"),
         (np.full((50, 50), 2.0), ImageInputError, r"values in \[0, 1\]"),
         (np.full((50, 50), 999, np.int32), ImageInputError, "0..255"),
-        (np.full((5, 5), "x"), TypeError, "must hold numbers"),
+        (np.full((5, 5), "x"), TypeError, "must hold real numbers"),
         ([[0, 1], [1, 0]], TypeError, "got list"),
         (42, TypeError, "got int"),
     ],

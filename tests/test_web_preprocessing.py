@@ -184,6 +184,16 @@ def _build_cases():
     cases.append(("blank_white", _rgba(np.full((100, 150), 255)), None))
     cases.append(("blank_transparent", np.zeros((64, 64, 4), np.uint8), None))
     cases.append(("blank_with_faint_noise", _rgba(rng.integers(100, 110, (90, 90))), None))
+
+    # No single digit: noise, a dark area, a patch of noise on paper, two digits.
+    cases.append(("noise_filling_the_frame", _rgba(rng.integers(0, 256, (120, 120))), None))
+    half_dark = np.full((90, 140), 255, np.uint8)
+    half_dark[:, :60] = 0
+    cases.append(("half_dark_page", _rgba(half_dark), None))
+    patch = np.full((160, 160), 255, np.uint8)
+    patch[50:110, 40:100] = rng.integers(0, 256, (60, 60))
+    cases.append(("noise_patch_on_paper", _rgba(patch), None))
+    cases.append(("two_digits_side_by_side", _rgba(np.concatenate([x_test[10], x_test[11]], axis=1)), None))
     return cases
 
 
@@ -198,9 +208,12 @@ CASE_NAMES = [
     "black_on_transparent", "white_on_transparent", "faint_on_transparent", "grey_ink_in_alpha_only",
     "forced_dark_ink", "forced_light_ink", "wrongly_forced_dark_ink", "wrongly_forced_light_ink",
     "blank_black", "blank_white", "blank_transparent", "blank_with_faint_noise",
+    "noise_filling_the_frame", "half_dark_page", "noise_patch_on_paper", "two_digits_side_by_side",
 ]  # fmt: skip
 BLANK = {"wrongly_forced_dark_ink", "wrongly_forced_light_ink", "blank_black", "blank_white",
          "blank_transparent", "blank_with_faint_noise"}  # fmt: skip
+NO_DIGIT = {"noise_filling_the_frame": "4 of the image's 4 edges", "half_dark_page": "3 of the image's 4 edges",
+            "noise_patch_on_paper": "mid-grey texture", "two_digits_side_by_side": "2 groups side by side"}  # fmt: skip
 
 
 def _python(rgba, invert):
@@ -261,7 +274,11 @@ def test_javascript_gives_the_same_28x28_image(outputs, name):
 
 def test_the_cases_cover_every_branch(outputs):
     results = {name: python for name, (_, python, _) in outputs.items()}
-    assert {name for name, result in results.items() if "error" in result} == BLANK
+    assert {name for name, result in results.items() if "error" in result} == BLANK | set(NO_DIGIT)
+    for name in BLANK:
+        assert "blank" in results[name]["error"]
+    for name, reason in NO_DIGIT.items():
+        assert "No single digit stands out" in results[name]["error"] and reason in results[name]["error"]
     inverted = {name for name, result in results.items() if result.get("inverted")}
     assert {"blue_pen_on_white", "black_on_transparent", "faint_on_transparent", "forced_dark_ink"} <= inverted
     assert not {"drawn_0", "white_on_transparent", "forced_light_ink", "mnist_8"} & inverted

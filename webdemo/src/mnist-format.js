@@ -28,11 +28,28 @@ export const INK_THRESHOLD = 0.5;
 /** Ink below this strength is treated as paper texture or noise and removed (`NOISE_FLOOR`). */
 export const NOISE_FLOOR = 0.25;
 
+/** Most image edges the digit may touch (`MAX_EDGES_TOUCHED`). */
+export const MAX_EDGES_TOUCHED = 2;
+/** Share of the digit's pixels that makes a group of columns a digit of its own (`GROUP_SHARE`). */
+export const GROUP_SHARE = 0.2;
+/** Width/height ratio from which groups side by side are several digits (`PAIR_ASPECT`). */
+export const PAIR_ASPECT = 1.2;
+/** Largest share of the result's inked pixels that may be mid-grey (`MAX_MID_GREY`). */
+export const MAX_MID_GREY = 0.7;
+
 /** The input cannot be turned into a digit: empty or blank (Python's `ImageInputError`). */
 export class ImageInputError extends Error {
   constructor(message) {
     super(message);
     this.name = "ImageInputError";
+  }
+}
+
+/** The image shows no single digit that stands out (Python's `NoDigitError`). */
+export class NoDigitError extends ImageInputError {
+  constructor(message) {
+    super(message);
+    this.name = "NoDigitError";
   }
 }
 
@@ -487,6 +504,7 @@ function centreInField(scaled) {
  *   result: Uint8Array}} `box` is `[top, bottom, left, right]` in `ink`, inclusive;
  *   `result` is the 28×28 image, row by row
  * @throws {ImageInputError} if the image is empty or blank
+ * @throws {NoDigitError} if no single digit stands out
  */
 export function formatSteps(grey, width, height, { invert = null } = {}) {
   if (invert !== null && invert !== undefined && typeof invert !== "boolean") {
@@ -505,7 +523,62 @@ export function formatSteps(grey, width, height, { invert = null } = {}) {
     return mask[j] ? ink[j] : 0.0;
   });
   const scaled = scaleDigit(crop, cropWidth, cropHeight);
-  return { grey, ink, inverted, box, scaled, result: centreInField(scaled) };
+  const result = centreInField(scaled);
+  const reason = noDigitReason(mask, width, height, box, result);
+  if (reason !== null) throw new NoDigitError(reason);
+  return { grey, ink, inverted, box, scaled, result };
+}
+
+/**
+ * Why the ink is not one digit, or null if it may be one (`no_digit_reason`): it reaches
+ * too many edges (noise, a dark area), falls into groups side by side (several digits),
+ * or is mostly mid-grey once formatted (texture). Whole-number tests, as in Python.
+ * @param {Uint8Array} mask
+ * @param {number} width
+ * @param {number} height
+ * @param {number[]} box - `[top, bottom, left, right]`, inclusive
+ * @param {Uint8Array} result - the 28×28 digit
+ * @returns {string|null}
+ */
+export function noDigitReason(mask, width, height, box, result) {
+  const [top, bottom, left, right] = box;
+  const edges = (top === 0) + (bottom === height - 1) + (left === 0) + (right === width - 1);
+  if (edges > MAX_EDGES_TOUCHED) {
+    return (
+      `No single digit stands out: the ink reaches ${edges} of the image's 4 edges, as noise or ` +
+      "a dark area does. Photograph or crop the digit with a margin of plain paper around it."
+    );
+  }
+  const groups = [];
+  let count = 0;
+  for (let x = left; x <= right + 1; x++) {
+    let pixels = 0;
+    if (x <= right) for (let y = top; y <= bottom; y++) pixels += mask[y * width + x];
+    if (pixels) {
+      count += pixels;
+    } else if (count) {
+      groups.push(count);
+      count = 0;
+    }
+  }
+  const total = groups.reduce((sum, pixels) => sum + pixels, 0);
+  const large = groups.filter((pixels) => pixels >= GROUP_SHARE * total).length;
+  if (large >= 2 && right - left + 1 >= PAIR_ASPECT * (bottom - top + 1)) {
+    return (
+      `No single digit stands out: the ink falls into ${large} groups side by side, as several ` +
+      "digits do. Crop the image to one digit."
+    );
+  }
+  const inked = result.reduce((n, value) => n + (value > 0), 0);
+  const mid = result.reduce((n, value) => n + (value >= 64 && value < 192), 0);
+  if (mid > MAX_MID_GREY * inked) {
+    return (
+      `No single digit stands out: ${mid} of the formatted digit's ${inked} inked pixels are ` +
+      `mid-grey texture, as noise gives (a handwritten digit: at most ${Math.round(MAX_MID_GREY * 100)} %). ` +
+      "Check that the image shows one digit in clear strokes."
+    );
+  }
+  return null;
 }
 
 /**
