@@ -195,7 +195,7 @@ def check_images(
         values, or has values outside the expected range.
     """
     array = _as_array(images, name)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise InputTypeError(
             f"{name} must hold numbers, got dtype {array.dtype}. "
             "Pass grey levels as uint8 (0..255) or floats in [0, 1]."

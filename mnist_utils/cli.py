@@ -1,36 +1,57 @@
 """The command line: ``python -m mnist_utils {train,evaluate,predict}``.
 
-Exit codes: 0 on success, 1 when the work fails (an unreadable image, a missing or
-broken model, a corrupted data file), 2 for a usage error (bad arguments).
+It prints its answer on standard output and nothing else: no traceback, no TensorFlow
+log lines, no warnings. A failure is one line on standard error.
+
+Exit codes: 0 on success; 1 when the work fails (an unreadable image, no digit in it, a
+missing or broken model, a corrupted data file, a file that cannot be written); 2 for a
+usage error (bad arguments, checked before any work starts); 130 when interrupted; 141
+when the reader of the output went away (``| head`` closes the pipe), quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import io
 import os
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
 #: The models the command line knows; the same as ``mnist_utils.training.MODEL_NAMES``
 #: (a test checks), written out so that ``--help`` does not have to import TensorFlow.
 MODELS = ("mlp", "cnn")
+PROG = "python -m mnist_utils"
 
 
 class CommandError(Exception):
     """A failure to report in one line, without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with each usage error on one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m mnist_utils",
+    from . import __version__
+
+    parser = _Parser(
+        prog=PROG,
         description="Train, evaluate and use the book's MNIST digit classifiers.",
-        epilog="Exit codes: 0 success, 1 failure (bad image, missing model, bad data), 2 usage error.",
+        epilog="Exit codes: 0 success, 1 failure (bad image, no digit, missing model, bad data, "
+        "unwritable file), 2 usage error, 130 interrupted, 141 output pipe closed.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def model_options(command: argparse.ArgumentParser) -> None:
@@ -39,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
             help="which network (default: %(default)s)",
         )
         command.add_argument(
-            "--model-path", type=Path, metavar="FILE",
+            "--model-path", type=_path, metavar="FILE",
             help="a saved .keras model (default: the one `train` saved for --model)",
         )
 
@@ -47,16 +68,17 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=MODELS, required=True, help="which network to train")
     train.add_argument("--epochs", type=_positive, help="override the recipe's number of epochs")
     train.add_argument("--batch-size", type=_positive, help="override the recipe's batch size")
-    train.add_argument("--output", type=Path, metavar="FILE", help="where to save (default: the model cache)")
+    train.add_argument("--output", type=_path, metavar="FILE.keras",
+                       help="where to save (default: the model cache)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     evaluate = commands.add_parser("evaluate", help="accuracy and confusion matrix on the MNIST test set")
     model_options(evaluate)
 
     predict = commands.add_parser("predict", help="classify image files of single digits")
-    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="PNG or JPEG files")
+    predict.add_argument("images", nargs="+", type=_path, metavar="IMAGE", help="PNG or JPEG files")
     model_options(predict)
-    predict.add_argument("--top", type=_positive, default=3, help="probabilities to show (default: 3)")
+    predict.add_argument("--top", type=_top, default=3, help="probabilities to show, 1 to 10 (default: 3)")
     polarity = predict.add_mutually_exclusive_group()
     polarity.add_argument("--dark-ink", dest="invert", action="store_const", const=True,
                           help="the ink is darker than the paper (default: detected)")
@@ -75,43 +97,78 @@ def _positive(text: str) -> int:
     return value
 
 
-def _load_model(name: str, path: Path | None):
-    import keras
+def _top(text: str) -> int:
+    value = _positive(text)
+    if value > 10:
+        raise argparse.ArgumentTypeError(f"expected 1 to 10 (there are ten digits), got {value}")
+    return value
 
+
+def _path(text: str) -> Path:
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file name, got an empty string")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("a file name cannot hold a NUL character")
+    return Path(text)
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _say(text: str = "") -> None:
+    """Print one line of the answer at once, so that a closed pipe is noticed here."""
+    print(text, flush=True)
+
+
+def _load_model(name: str, path: Path | None):
+    from .saving import load_model
     from .training import RECIPES, model_path
 
-    path = path or model_path(RECIPES[name])
-    if not path.is_file():
-        raise CommandError(
-            f"no trained model at {path}. Train one first: python -m mnist_utils train --model {name}"
-        )
+    if path is not None:
+        return load_model(path, name="--model-path")
+    path = model_path(RECIPES[name])
     try:
-        return keras.models.load_model(path)
-    except Exception as error:  # Keras raises many types for a bad file
-        raise CommandError(f"cannot load the model {path}: {error}. Train it again.") from error
+        exists = path.is_file()
+    except OSError as error:
+        raise CommandError(f"cannot use the model cache {path.parent}: {error.strerror or error}") from error
+    if not exists:
+        raise CommandError(
+            f"no trained model at {path}. Train one first: {PROG} train --model {name}"
+        )
+    return load_model(path, name="the saved model")
 
 
-def _train(args: argparse.Namespace) -> int:
-    from .training import RECIPES, save_model, train
+def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .errors import InputTypeError, InputValueError
+    from .files import check_writable
+    from .training import RECIPES, model_path, save_model, train
 
-    config = RECIPES[args.model]
     changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v}
-    config = dataclasses.replace(config, **changes)
-    print(f"Training the {args.model} with {config}")
+    try:
+        config = dataclasses.replace(RECIPES[args.model], **changes)
+        if args.output is not None:
+            check_writable(args.output, name="--output", suffix=".keras")
+    except (InputValueError, InputTypeError) as error:
+        parser.error(_one_line(error))
+    if args.output is None:  # before training, not after: a failed save would lose the model
+        check_writable(model_path(config), name="the model cache")
+    _say(f"Training the {args.model} with {config}")
     started = time.perf_counter()
     model, history = train(config, verbose=0 if args.quiet else 1)
     wall_time = time.perf_counter() - started
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        model.save(args.output)
-        path = args.output
+    if args.output is not None:
+        from .saving import write_model
+
+        path = write_model(model, args.output, {"history": history, "wall_time_s": wall_time}, name="--output")
     else:  # with its record (history, wall time), as the chapters save it
         path = save_model(model, config, history=history, wall_time=wall_time)
-    print(f"validation accuracy {history['val_accuracy'][-1]:.2%}; saved to {path}")
+    _say(f"validation accuracy {history['val_accuracy'][-1]:.2%}; saved to {path}")
     return EXIT_OK
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .data import load_mnist
     from .evaluation import accuracy, confusion_matrix, predict_digits, predict_probabilities
 
@@ -120,19 +177,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     probabilities = predict_probabilities(model, x_test)
     predicted, _ = predict_digits(probabilities)
     matrix = confusion_matrix(y_test, predicted)
-    print(f"test accuracy: {accuracy(y_test, predicted):.2%} ({int((predicted != y_test).sum())} errors "
-          f"in {len(y_test):,} images)")
-    print("confusion matrix (rows: true digit, columns: predicted digit)")
-    print("     " + "".join(f"{d:>6}" for d in range(10)))
+    _say(f"test accuracy: {accuracy(y_test, predicted):.2%} ({int((predicted != y_test).sum())} errors "
+         f"in {len(y_test):,} images)")
+    _say("confusion matrix (rows: true digit, columns: predicted digit)")
+    _say("     " + "".join(f"{d:>6}" for d in range(10)))
     for digit, row in enumerate(matrix):
-        print(f"{digit:>5}" + "".join(f"{n:>6}" for n in row))
+        _say(f"{digit:>5}" + "".join(f"{n:>6}" for n in row))
     return EXIT_OK
 
 
-def _predict(args: argparse.Namespace) -> int:
+def _predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import numpy as np
 
-    from .handwriting import ImageInputError, to_mnist_format
+    from .errors import MnistUtilsError
+    from .evaluation import predict_digits
+    from .handwriting import to_mnist_format
     from .preprocessing import preprocess_for_model
 
     model = _load_model(args.model, args.model_path)
@@ -140,28 +199,83 @@ def _predict(args: argparse.Namespace) -> int:
     for path in args.images:
         try:
             digit = to_mnist_format(path, invert=args.invert)
-        except (ImageInputError, TypeError) as error:
-            print(f"{path}: error: {error}", file=sys.stderr)
+            probabilities = model.predict(preprocess_for_model(model, digit[np.newaxis]), verbose=0)
+            predict_digits(probabilities)  # checks that they are probabilities
+        except MnistUtilsError as error:
+            print(f"{path}: error: {_one_line(error)}", file=sys.stderr, flush=True)
             status = EXIT_FAILURE
             continue
-        probabilities = model.predict(preprocess_for_model(model, digit[np.newaxis]), verbose=0)[0]
-        order = np.argsort(-probabilities, kind="stable")[: args.top]
-        top = ", ".join(f"{d} {probabilities[d]:.1%}" for d in order)
-        print(f"{path}: {order[0]}  ({top})")
+        row = probabilities[0]
+        order = np.argsort(-row, kind="stable")[: args.top]
+        top = ", ".join(f"{d} {row[d]:.1%}" for d in order)
+        _say(f"{path}: {order[0]}  ({top})")
     return status
+
+
+@contextlib.contextmanager
+def _quiet_native_logs() -> Iterator[None]:
+    """Send what TensorFlow's C++ code writes to file descriptor 2 to /dev/null.
+
+    TensorFlow logs from C++ straight to the process's standard error (CUDA probing,
+    oneDNN, CPU features, absl's start-up notice), whatever ``TF_CPP_MIN_LOG_LEVEL`` says
+    for some of them. Python's ``sys.stderr`` is moved to a copy of the real standard
+    error first, so the command line's own one-line errors still reach the user.
+    """
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):  # no real stderr
+        yield
+        return
+    python_stderr = sys.stderr
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    sys.stderr = open(os.dup(real), "w", buffering=1, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        sys.stderr.close()
+        os.dup2(real, 2)
+        os.close(real)
+        sys.stderr = python_stderr
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .data import DatasetError
+    parser = _parser()
+    args = parser.parse_args(argv)
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    command = {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command]
+    with _quiet_native_logs(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras's and NumPy's warnings are not for the user
+        try:
+            import logging
 
-    try:
-        return {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
-    except (CommandError, DatasetError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+            logging.getLogger("tensorflow").setLevel(logging.ERROR)
+            from .errors import MnistUtilsError
+
+            return command(args, parser)
+        except (CommandError, MnistUtilsError) as error:
+            print(f"error: {_one_line(error)}", file=sys.stderr, flush=True)
+            return EXIT_FAILURE
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # The reader went away (`| head`). Point stdout at /dev/null so that Python's
+            # final flush does not fail again, and end quietly.
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
+        except MemoryError:
+            print("error: out of memory; close other programs or use a smaller batch (--batch-size)",
+                  file=sys.stderr, flush=True)
+            return EXIT_FAILURE
+        except Exception as error:  # a bug: still one line, and how to report it
+            print(f"error: unexpected {type(error).__name__}: {_one_line(error)}. This is a bug in "
+                  f"{PROG}; please report it with the command you ran.", file=sys.stderr, flush=True)
+            return EXIT_FAILURE

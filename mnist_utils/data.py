@@ -297,12 +297,18 @@ def load_mnist(
     ------
     DatasetError
         If the archive is missing, unreadable, or fails verification.
+    InputTypeError, InputValueError
+        If an argument has the wrong type or is an empty path.
     """
+    if cache_dir is not None:
+        cache_dir = check_path(cache_dir, "cache_dir")
+    if url is not None and not isinstance(url, str):
+        raise InputTypeError(f"url must be a string such as {DEFAULT_URL!r}, got {type(url).__name__}.")
     if path is not None:
         return read_mnist_npz(path)
     if SHIPPED_PATH.is_file():
         return read_mnist_npz(SHIPPED_PATH)
-    cached = check_path(cache_dir, "cache_dir") if cache_dir is not None else default_cache_dir()
+    cached = cache_dir if cache_dir is not None else default_cache_dir()
     cached = cached / "mnist.npz"
     if not cached.is_file():
         download_mnist(cached, url=url)

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
-from ._validation import check_images, check_labels, check_probabilities
+from ._validation import check_choice, check_images, check_int, check_labels, check_probabilities
+from .errors import InputTypeError, InputValueError
 from .preprocessing import preprocess_for_model
 
 __all__ = [
@@ -44,6 +45,14 @@ def predict_digits(probabilities: Any) -> tuple[np.ndarray, np.ndarray]:
     tuple
         ``(digits, confidences)``: the most probable digit of each row and its
         probability.
+
+    Raises
+    ------
+    InputValueError
+        If the array is not ``(n, 10)``, or a row is not a probability distribution
+        (values outside ``[0, 1]``, NaN, or a sum other than 1: logits, scores).
+    InputTypeError
+        If the array does not hold floats.
     """
     probabilities = check_probabilities(probabilities)
     digits = probabilities.argmax(axis=1)
@@ -63,15 +72,18 @@ def predict_probabilities(
 
     Raises
     ------
-    ValueError
+    InputValueError
         If ``images`` is not ``(n, 28, 28)``, if the model is not one of the book's, or if
         ``chunk_size`` is not a positive multiple of ``batch_size``.
+    InputTypeError
+        If ``model`` is not a Keras model or the images are not ``uint8``.
     """
-    for name, value in (("batch_size", batch_size), ("chunk_size", chunk_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    if not callable(getattr(model, "predict", None)):
+        raise InputTypeError(f"model must be a Keras model, got {type(model).__name__}.")
     if chunk_size % batch_size:
-        raise ValueError(
+        raise InputValueError(
             f"chunk_size ({chunk_size}) must be a multiple of batch_size ({batch_size}), so that "
             "the batches, and so the numbers, are those of one model.predict call."
         )
@@ -85,7 +97,15 @@ def predict_probabilities(
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
-    """The fraction of predictions equal to the true label, as a Python float."""
+    """The fraction of predictions equal to the true label, as a Python float.
+
+    Raises
+    ------
+    InputValueError
+        If either array is empty, not 1-D, outside 0..9, or the lengths differ.
+    InputTypeError
+        If the labels are not integers.
+    """
     y_true, y_pred = _pair(y_true, y_pred)
     return float(metrics.accuracy_score(y_true, y_pred))
 
@@ -106,9 +126,18 @@ def confusion_matrix(
         True and predicted digits, the same length.
     normalize:
         ``None`` for counts; ``"true"`` to divide each row by the number of
-        images of that digit (the diagonal is then each digit's recall).
+        images of that digit (the diagonal is then each digit's recall); ``"pred"`` to
+        divide each column by the number of predictions of that digit; ``"all"`` to divide
+        by the number of images.
+
+    Raises
+    ------
+    InputValueError
+        If the labels are invalid (see :func:`accuracy`) or ``normalize`` is not one of
+        ``None``, ``"true"``, ``"pred"``, ``"all"``.
     """
     y_true, y_pred = _pair(y_true, y_pred)
+    check_choice(normalize, "normalize", (None, "true", "pred", "all"))
     return metrics.confusion_matrix(y_true, y_pred, labels=list(DIGITS), normalize=normalize)
 
 
@@ -132,6 +161,26 @@ def per_class_report(y_true: Any, y_pred: Any) -> pd.DataFrame:
     return table
 
 
+def _count_matrix(matrix: Any) -> np.ndarray:
+    """``matrix`` as a 10×10 array of non-negative integer counts, or a clear error."""
+    if not isinstance(matrix, (np.ndarray, list, tuple)):
+        raise InputTypeError(f"matrix must be a 10×10 array, got {type(matrix).__name__}.")
+    try:
+        matrix = np.asarray(matrix)
+    except ValueError:
+        raise InputValueError("matrix is ragged: its rows have different lengths; pass a 10×10 array.") from None
+    if matrix.shape != (10, 10):
+        raise InputValueError(f"matrix must be 10×10, got shape {matrix.shape}.")
+    if not np.issubdtype(matrix.dtype, np.integer) or matrix.dtype == bool:
+        raise InputTypeError(
+            f"matrix must hold integer counts, got dtype {matrix.dtype}; "
+            "pass the un-normalised confusion matrix."
+        )
+    if matrix.min() < 0:
+        raise InputValueError(f"matrix must hold counts (0 or more), got {matrix.min()}.")
+    return matrix
+
+
 def most_confused_pairs(matrix: Any, top: int = 5) -> pd.DataFrame:
     """The off-diagonal cells of a confusion matrix with the most errors.
 
@@ -147,17 +196,16 @@ def most_confused_pairs(matrix: Any, top: int = 5) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``true``, ``predicted``, ``count``, largest count first (ties
         broken by true digit, then predicted digit).
+
+    Raises
+    ------
+    InputValueError
+        If ``matrix`` is not 10×10 or holds negative counts, or ``top`` is not positive.
+    InputTypeError
+        If ``matrix`` does not hold integers or ``top`` is not an integer.
     """
-    matrix = np.asarray(matrix)
-    if matrix.shape != (10, 10):
-        raise ValueError(f"matrix must be 10×10, got shape {matrix.shape}.")
-    if not np.issubdtype(matrix.dtype, np.integer):
-        raise TypeError(
-            f"matrix must hold integer counts, got dtype {matrix.dtype}; "
-            "pass the un-normalised confusion matrix."
-        )
-    if not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}.")
+    matrix = _count_matrix(matrix)
+    top = check_int(top, "top", minimum=1)
     rows = [
         (int(t), int(p), int(matrix[t, p]))
         for t in DIGITS

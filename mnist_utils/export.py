@@ -13,16 +13,18 @@ import contextlib
 import dataclasses
 import io
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from ._validation import check_images
+from ._validation import check_float, check_images, check_int, check_path
+from .errors import InputTypeError, InputValueError, ModelFileError
 from .evaluation import predict_probabilities
+from .files import atomic_path, check_writable
 from .preprocessing import preprocess_for_model
+from .saving import check_classifier
 
 __all__ = ["Parity", "check_parity", "export_onnx", "inference_model"]
 
@@ -47,18 +49,18 @@ def inference_model(model: keras.Model) -> keras.Model:
 
     Raises
     ------
-    TypeError
+    InputTypeError
         If ``model`` is not a Keras model.
-    ValueError
+    InputValueError
         If ``model`` has augmentation layers but is not a ``Sequential`` model.
     """
     if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+        raise InputTypeError(f"model must be a keras.Model, got {type(model).__name__}.")
     augmentation = [layer for layer in model.layers if isinstance(layer, AUGMENTATION_LAYERS)]
     if not augmentation:
         return model
     if not isinstance(model, keras.Sequential):
-        raise ValueError(
+        raise InputValueError(
             f"Cannot remove the augmentation layers {[layer.name for layer in augmentation]} "
             f"from a {type(model).__name__}; only Sequential models are supported."
         )
@@ -81,26 +83,30 @@ def export_onnx(model: keras.Model, path: str | os.PathLike[str]) -> Path:
 
     Raises
     ------
-    TypeError
+    InputTypeError
         If ``model`` is not a Keras model.
+    InputValueError
+        If ``path`` does not end in ``.onnx`` or is a folder.
+    ModelFileError
+        If ``model`` is not one of the book's digit classifiers, or the exporter fails.
+    FileWriteError
+        If the file cannot be written.
     """
     network = inference_model(model)
-    network(np.zeros((1, *network.input_shape[1:]), dtype=np.float32))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".onnx")
-    os.close(handle)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            # Keras prints "Saved artifact at ...", and its tf2onnx shim probes for the
-            # long-removed ``np.object``, which NumPy 2 answers with a FutureWarning.
-            warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
-            network.export(temporary, format="onnx")
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; the book's web server must read it
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    check_classifier(network, name="model")
+    path = check_writable(check_path(path, "path"), name="path", suffix=".onnx")
+    with atomic_path(path, name="path") as temporary:
+        try:
+            network(np.zeros((1, *network.input_shape[1:]), dtype=np.float32))
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                # Keras prints "Saved artifact at ...", and its tf2onnx shim probes for the
+                # long-removed ``np.object``, which NumPy 2 answers with a FutureWarning.
+                warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
+                network.export(temporary, format="onnx")
+        except OSError:
+            raise  # atomic_path reports it as a FileWriteError
+        except Exception as error:
+            raise ModelFileError(f"cannot export the model to ONNX ({type(error).__name__}: {error}).") from error
     return path
 
 
@@ -124,6 +130,7 @@ class Parity:
 
     def holds(self, tolerance: float = 1e-5) -> bool:
         """True if every prediction agrees and no probability differs by more than ``tolerance``."""
+        tolerance = check_float(tolerance, "tolerance", low=0.0)
         return self.argmax_mismatches == 0 and self.max_abs_diff <= tolerance
 
 
@@ -146,28 +153,48 @@ def check_parity(
 
     Raises
     ------
-    FileNotFoundError
-        If ``onnx_path`` does not exist.
-    ValueError
-        If ``images`` is empty or not of shape ``(n, 28, 28)``.
-    TypeError
-        If ``images`` is not ``uint8``.
+    ModelFileError
+        If ``onnx_path`` does not exist, is not an ONNX model, or takes other input than
+        ``model`` does.
+    InputValueError
+        If ``images`` is empty or not of shape ``(n, 28, 28)``, or ``batch_size`` is not positive.
+    InputTypeError
+        If ``images`` is not ``uint8`` or ``model`` is not a Keras model.
     """
     import onnxruntime
 
-    onnx_path = Path(onnx_path)
+    onnx_path = check_path(onnx_path, "onnx_path")
+    if not isinstance(model, keras.Model):
+        raise InputTypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     if not onnx_path.is_file():
-        raise FileNotFoundError(f"No ONNX model at {onnx_path}; export one with export_onnx().")
+        raise ModelFileError(f"No ONNX model at {onnx_path}; export one with export_onnx().")
     images = check_images(images, flat=False, normalized=False)
     expected = predict_probabilities(model, images, batch_size=batch_size)
-    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    try:
+        session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    except Exception as error:  # ONNX Runtime's InvalidProtobuf, Fail, …
+        raise ModelFileError(
+            f"{onnx_path} is not a readable ONNX model ({type(error).__name__}); export it again with export_onnx()."
+        ) from error
     name = session.get_inputs()[0].name
-    got = np.concatenate(
-        [
-            session.run(None, {name: preprocess_for_model(model, images[start : start + batch_size])})[0]
-            for start in range(0, len(images), batch_size)
-        ]
-    )
+    try:
+        got = np.concatenate(
+            [
+                session.run(None, {name: preprocess_for_model(model, images[start : start + batch_size])})[0]
+                for start in range(0, len(images), batch_size)
+            ]
+        )
+    except Exception as error:  # an ONNX model of another network: wrong input shape or type
+        raise ModelFileError(
+            f"{onnx_path} does not take the input of this Keras model ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200]}); pass the ONNX export of the same model."
+        ) from error
+    if got.shape != expected.shape:
+        raise ModelFileError(
+            f"{onnx_path} answers with shape {got.shape}, the Keras model with {expected.shape}; "
+            "pass the ONNX export of the same model."
+        )
     return Parity(
         images=len(images),
         max_abs_diff=float(np.abs(got - expected).max()),

@@ -84,8 +84,7 @@ def check_writable(path: str | os.PathLike[str], *, name: str = "path", suffix: 
             raise InputValueError(f"{name} {str(path)!r} is a folder; give a file name inside it.")
     except OSError as error:  # a name too long, say
         raise FileWriteError(f"cannot use {path} as {name}: {_describe(error)}.") from error
-    with atomic_path(path, name=name):
-        pass  # nothing is written: the temporary file is made and removed
+    _make_temporary(path, name).unlink()
     return path
 
 
@@ -104,18 +103,7 @@ def atomic_path(path: str | os.PathLike[str], *, name: str = "path") -> Iterator
         If the folder cannot be created or written to, or the rename fails.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(path)
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=_SUFFIX + path.suffix
-        )
-        os.close(handle)
-    except OSError as error:
-        raise FileWriteError(
-            f"cannot write {name} {path}: {_describe(error)}. Choose a folder you can write to."
-        ) from error
-    temporary = Path(temporary)
+    temporary = _make_temporary(path, name)
     try:
         yield temporary
         if temporary.exists():
@@ -129,6 +117,25 @@ def atomic_path(path: str | os.PathLike[str], *, name: str = "path") -> Iterator
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _make_temporary(path: Path, name: str) -> Path:
+    """Create the folders and an empty temporary file beside ``path``; clear leftovers."""
+    blocker = next((folder for folder in path.parents if folder.exists() or folder.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise FileWriteError(f"cannot write {name} {path}: {blocker} is a file, not a folder.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path)
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=_SUFFIX + path.suffix
+        )
+        os.close(handle)
+    except OSError as error:
+        raise FileWriteError(
+            f"cannot write {name} {path}: {_describe(error)}. Choose a folder you can write to."
+        ) from error
+    return Path(temporary)
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes, *, name: str = "path") -> Path:

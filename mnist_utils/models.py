@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from ._validation import check_float
+
 __all__ = ["ORIGINAL_MLP_PARAMETERS", "build_cnn", "build_original_mlp"]
 
 #: The number of trainable parameters of the original MLP (784·784+784 + 784·256+256 + 256·128+128 + 128·10+10).
@@ -59,7 +61,16 @@ def build_cnn(*, shift: float = 0.0, rotation: float = 0.0) -> keras.Sequential:
     keras.Sequential
         An uncompiled model taking ``(n, 28, 28, 1)`` images in ``[0, 1]``. The
         augmentation layers are active only during training.
+
+    Raises
+    ------
+    InputValueError
+        If ``shift`` or ``rotation`` is outside ``[0, 0.5)``.
+    InputTypeError
+        If either is not a number.
     """
+    shift = check_float(shift, "shift", low=0.0, high=0.5, high_open=True)
+    rotation = check_float(rotation, "rotation", low=0.0, high=0.5, high_open=True)
     augmentation = []
     if shift:
         augmentation.append(keras.layers.RandomTranslation(shift, shift, fill_mode="constant", name="random_shift"))

@@ -10,7 +10,11 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ._validation import check_images, check_labels
+from ._validation import check_bool, check_float, check_images, check_int, check_labels
+from .errors import InputTypeError, InputValueError
+
+#: The most images :func:`plot_digits` draws in one figure (20 rows of 20).
+MAX_PLOTTED_IMAGES = 400
 
 __all__ = ["plot_confusion_matrix", "plot_digits", "plot_learning_curves"]
 
@@ -42,19 +46,36 @@ def plot_digits(
         The figure's title.
     size:
         Inches per image.
+
+    Raises
+    ------
+    InputValueError
+        If the images or labels are invalid, more than :data:`MAX_PLOTTED_IMAGES` images
+        are given, ``confidences`` is not ``n`` values in ``[0, 1]``, or ``ncols``/``size``
+        is not positive.
+    InputTypeError
+        If an argument has the wrong type.
     """
     images = check_images(images).reshape(-1, 28, 28)
     n = len(images)
+    if n > MAX_PLOTTED_IMAGES:
+        raise InputValueError(
+            f"images holds {n} images; plot_digits draws at most {MAX_PLOTTED_IMAGES}. Pass a slice, "
+            "for example images[:50]."
+        )
     if labels is not None:
         labels = check_labels(labels, n=n)
     if predictions is not None:
         predictions = check_labels(predictions, name="predictions", n=n)
     if confidences is not None:
-        confidences = np.asarray(confidences, dtype=float)
+        confidences = _as_floats(confidences, "confidences")
         if confidences.shape != (n,):
-            raise ValueError(f"confidences must have shape ({n},), got {confidences.shape}.")
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
+            raise InputValueError(f"confidences must have shape ({n},), got {confidences.shape}.")
+        if not np.all(np.isfinite(confidences)) or confidences.min() < 0 or confidences.max() > 1:
+            raise InputValueError("confidences must be probabilities in [0, 1], one per image.")
+    ncols = check_int(ncols, "ncols", minimum=1)
+    size = check_float(size, "size", low=0.1, high=10.0)
+    _check_title(title, "title")
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     extra = 0.35 if predictions is not None else 0.2
@@ -86,6 +107,18 @@ def plot_digits(
     return fig
 
 
+def _as_floats(values: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise InputTypeError(f"{name} must be numbers, got {type(values).__name__} ({error}).") from None
+
+
+def _check_title(title: Any, name: str, *, optional: bool = False) -> None:
+    if not (isinstance(title, str) or optional and title is None):
+        raise InputTypeError(f"{name} must be a string, got {type(title).__name__}.")
+
+
 def plot_learning_curves(history: Mapping[str, Sequence[float]], *, title: str = "Learning curves") -> Figure:
     """Plot loss and accuracy per epoch, training against validation.
 
@@ -94,13 +127,35 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], *, title: str =
     history:
         ``History.history`` from ``model.fit``: needs ``loss``, ``accuracy``,
         ``val_loss`` and ``val_accuracy``.
+
+    Raises
+    ------
+    InputTypeError
+        If ``history`` is not a mapping (pass ``History.history``, not the ``History``).
+    InputValueError
+        If a curve is missing, empty, of another length than the others, or not finite.
     """
+    if not isinstance(history, Mapping):
+        hint = " Pass history.history, the dict inside it." if hasattr(history, "history") else ""
+        raise InputTypeError(f"history must be a dict of lists, got {type(history).__name__}.{hint}")
     needed = ("loss", "accuracy", "val_loss", "val_accuracy")
     missing = [key for key in needed if key not in history]
     if missing:
-        raise KeyError(
+        raise InputValueError(
             f"history lacks {missing}; train with metrics=['accuracy'] and validation_data=..."
         )
+    curves = {key: _as_floats(history[key], f"history[{key!r}]") for key in needed}
+    lengths = {len(curve) if curve.ndim == 1 else -1 for curve in curves.values()}
+    if len(lengths) != 1 or min(lengths) < 1:
+        raise InputValueError(
+            "history's curves must be lists of one number per epoch, all of the same length; got "
+            + ", ".join(f"{key}: {curve.shape}" for key, curve in curves.items())
+            + "."
+        )
+    if not all(np.all(np.isfinite(curve)) for curve in curves.values()):
+        raise InputValueError("history holds NaN or infinite values: training diverged; lower the learning rate.")
+    _check_title(title, "title")
+    history = curves
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for ax, key, label in ((ax_loss, "loss", "Cross-entropy loss"), (ax_acc, "accuracy", "Accuracy")):
@@ -136,10 +191,40 @@ def plot_confusion_matrix(
         The axes' title.
     ax:
         Axes to draw on; a new 8×7-inch figure otherwise.
+
+    Raises
+    ------
+    InputValueError
+        If ``matrix`` is not 10×10 numbers, holds negative or non-finite values, holds
+        fractions above 1 while ``normalized`` (counts, not fractions), or fractions while not.
+    InputTypeError
+        If an argument has the wrong type.
     """
-    matrix = np.asarray(matrix)
+    if not isinstance(matrix, (np.ndarray, list, tuple)):
+        raise InputTypeError(f"matrix must be a 10×10 array, got {type(matrix).__name__}.")
+    matrix = _as_floats(matrix, "matrix") if not isinstance(matrix, np.ndarray) else matrix
     if matrix.shape != (10, 10):
-        raise ValueError(f"matrix must be 10×10, got shape {matrix.shape}.")
+        raise InputValueError(f"matrix must be 10×10, got shape {matrix.shape}.")
+    if not np.issubdtype(matrix.dtype, np.number) or matrix.dtype == bool:
+        raise InputTypeError(f"matrix must hold numbers, got dtype {matrix.dtype}.")
+    normalized = check_bool(normalized, "normalized")
+    _check_title(title, "title", optional=True)
+    if ax is not None and not isinstance(ax, plt.Axes):
+        raise InputTypeError(f"ax must be matplotlib Axes or None, got {type(ax).__name__}.")
+    if not np.all(np.isfinite(matrix)) or matrix.min() < 0:
+        raise InputValueError("matrix must hold counts or fractions, 0 or more, with no NaN.")
+    if normalized and matrix.max() > 1:
+        raise InputValueError(
+            f"matrix holds values up to {matrix.max():g}, so it holds counts, but normalized=True "
+            "draws fractions as percentages. Pass confusion_matrix(..., normalize='true'), or normalized=False."
+        )
+    if not normalized and not np.all(matrix == np.round(matrix)):
+        raise InputValueError(
+            "matrix holds fractions, but normalized=False annotates whole counts. "
+            "Pass normalized=True for a row-normalised matrix."
+        )
+    if not normalized:
+        matrix = matrix.astype(int)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 7), layout="constrained")
     if normalized:

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_images
+from ._validation import check_choice, check_images
+from .errors import InputValueError
 
 __all__ = [
     "flatten_images",
@@ -37,10 +38,10 @@ def normalize_images(images: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    TypeError
+    InputTypeError
         If the images are already floating point (normalising twice is a
         classic silent bug: it divides by 255 again).
-    ValueError
+    InputValueError
         If the shape is wrong or the batch is empty.
     """
     array = check_images(images, normalized=False)
@@ -54,7 +55,7 @@ def flatten_images(images: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    ValueError
+    InputValueError
         If the images are not ``(n, 28, 28)`` or the batch is empty.
     """
     array = check_images(images, flat=False)
@@ -101,14 +102,13 @@ def to_training_tensor(images: np.ndarray, model: str) -> Any:
 
     Raises
     ------
-    ValueError
+    InputValueError
         If ``model`` is neither ``"mlp"`` nor ``"cnn"``, or the images are not ``(n, 28, 28)``.
-    TypeError
+    InputTypeError
         If the images are not ``uint8``.
     """
     shapes = {"mlp": (784,), "cnn": (28, 28, 1)}
-    if model not in shapes:
-        raise ValueError(f"model must be 'mlp' or 'cnn', got {model!r}.")
+    check_choice(model, "model", tuple(shapes))
     array = check_images(images, flat=False, normalized=False)
     import tensorflow as tf  # here, so that importing this module does not load TensorFlow
 
@@ -148,15 +148,15 @@ def preprocess_for_model(model: Any, images: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If the model expects another input shape.
+    InputValueError
+        If the model expects another input shape, or the images are not raw ``(n, 28, 28)``.
     """
     shape = tuple(getattr(model, "input_shape", ()))
     if shape == (None, 784):
         return preprocess_for_mlp(images)
     if shape == (None, 28, 28, 1):
         return preprocess_for_cnn(images)
-    raise ValueError(
+    raise InputValueError(
         f"The model expects input of shape {shape}; the book's models take (None, 784) "
-        "or (None, 28, 28, 1)."
+        "or (None, 28, 28, 1). Pass one of the book's models."
     )

@@ -63,10 +63,13 @@ def write_model(model: Any, path: str | os.PathLike[str], record: dict | None = 
     if record is not None and not isinstance(record, dict):
         raise InputTypeError(f"record must be a dict or None, got {type(record).__name__}.")
     path = check_path(path, name)
+    try:
+        payload = json.dumps(record if record is not None else {}, indent=1).encode()
+    except (TypeError, ValueError) as error:
+        raise InputTypeError(f"record must hold only what JSON can (numbers, strings, lists, dicts): {error}.") from None
     from .files import check_writable
 
     check_writable(path, name=name, suffix=".keras")
-    payload = json.dumps(record if record is not None else {}, indent=1).encode()  # fails early if not JSON
     with atomic_path(path, name=name) as temporary:
         model.save(temporary)
         with zipfile.ZipFile(temporary) as source:

@@ -21,7 +21,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (the name http.server requires)
         status, body, declared_length = self.routes.get(self.path, (404, b"not found", None))
         self.send_response(status)
-        self.send_header("Content-Length", str(declared_length if declared_length is not None else len(body)))
+        if declared_length != -1:  # -1: no Content-Length; the body ends when the connection closes
+            self.send_header("Content-Length", str(declared_length if declared_length is not None else len(body)))
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
@@ -38,7 +39,7 @@ class LocalServer:
         self.requests = 0
 
     def serve(self, path: str, body: bytes, *, status: int = 200, declared_length: int | None = None) -> str:
-        """Serve ``body`` at ``path``; ``declared_length`` fakes a Content-Length (truncation)."""
+        """Serve ``body`` at ``path``; ``declared_length`` fakes a Content-Length (truncation); -1 sends none."""
         _Handler.routes[path] = (status, body, declared_length)
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}{path}"

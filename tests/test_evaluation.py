@@ -113,16 +113,16 @@ def test_predict_probabilities_equals_one_predict_call_bit_for_bit(small_mlp):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"batch_size": 0}, "batch_size must be a positive integer"),
-        ({"chunk_size": 2.5}, "chunk_size must be a positive integer"),
-        ({"batch_size": 300, "chunk_size": 1000}, "must be a multiple of batch_size"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
+        ({"chunk_size": 2.5}, TypeError, "chunk_size must be an integer, got 2.5"),
+        ({"batch_size": 300, "chunk_size": 1000}, ValueError, "must be a multiple of batch_size"),
     ],
 )
-def test_predict_probabilities_rejects_bad_sizes(small_mlp, kwargs, message):
+def test_predict_probabilities_rejects_bad_sizes(small_mlp, kwargs, error, message):
     images = np.zeros((3, 28, 28), dtype=np.uint8)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         predict_probabilities(small_mlp, images, **kwargs)
 
 

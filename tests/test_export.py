@@ -76,7 +76,7 @@ def test_parity_detects_a_model_that_differs(test_images, tmp_path):
 
 def test_parity_rejects_bad_input(tmp_path, test_images):
     model = build_original_mlp()
-    with pytest.raises(FileNotFoundError, match="export_onnx"):
+    with pytest.raises(ValueError, match="export_onnx"):
         check_parity(model, tmp_path / "missing.onnx", test_images[:5])
     path = export_onnx(model, tmp_path / "mlp.onnx")
     with pytest.raises(TypeError, match="raw uint8"):

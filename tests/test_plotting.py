@@ -44,7 +44,7 @@ def test_learning_curves_are_labelled():
     for ax in fig.axes:
         assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() and ax.get_title()
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training", "validation"]
-    with pytest.raises(KeyError, match="val_loss"):
+    with pytest.raises(ValueError, match="val_loss"):
         plot_learning_curves({"loss": [1.0], "accuracy": [0.5]})
 
 

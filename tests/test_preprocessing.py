@@ -113,7 +113,7 @@ def test_training_tensor_is_the_numpy_preprocessing_bit_for_bit(model, reference
 @pytest.mark.parametrize(
     ("images", "model", "error", "message"),
     [
-        (np.zeros((2, 28, 28), np.uint8), "rnn", ValueError, "model must be 'mlp' or 'cnn'"),
+        (np.zeros((2, 28, 28), np.uint8), "rnn", ValueError, "model must be one of 'mlp', 'cnn'"),
         (np.zeros((2, 784), np.uint8), "mlp", ValueError, "28, 28"),
         (np.zeros((2, 28, 28), np.float32), "cnn", TypeError, "uint8"),
     ],
