@@ -127,6 +127,12 @@ def _load_model(name: str, path: Path | None):
     from .training import RECIPES, model_path
 
     if path is not None:
+        try:
+            missing = not path.exists()
+        except OSError:
+            missing = False  # load_model reports it
+        if missing:
+            raise CommandError(f"no trained model at {path}. Train one first: {PROG} train --model {name} --output {path}")
         return load_model(path, name="--model-path")
     path = model_path(RECIPES[name])
     try:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -157,36 +159,32 @@ def load_model(path: str | os.PathLike[str], *, name: str = "path", check: bool 
     return model
 
 
-def load_model_and_record(path: str | os.PathLike[str], *, attempts: int = 5) -> tuple[Any, dict | None]:
+def load_model_and_record(path: str | os.PathLike[str]) -> tuple[Any, dict | None]:
     """Load a model and its record from one and the same version of the file.
 
-    Another process may replace the file while it is read. The file is opened first and
-    kept open; the model is loaded; the record is read from the open file; and the path is
-    checked to still name the opened file. Since a version, once replaced, never returns
-    and cannot be reused while it is open, model and record then come from one version.
+    Another process may replace the file while it is read. The file is opened once and
+    copied, from that open handle, to a private temporary file; model and record are
+    read from the copy. A replacement after the opening does not change what the open
+    handle reads, so the pair is always one version's.
 
     Raises
     ------
     ModelFileError
-        As :func:`load_model`, or if the file kept changing for ``attempts`` tries.
+        As :func:`load_model`.
     """
     path = check_path(path, "path")
-    for _ in range(attempts):
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (closed below)
+    except OSError as error:
+        raise ModelFileError(f"cannot read {path}: {error.strerror or error}.") from error
+    with handle, tempfile.TemporaryDirectory(prefix="mnist-book-") as folder:
+        snapshot = Path(folder) / "model.keras"
+        with open(snapshot, "wb") as copy:
+            shutil.copyfileobj(handle, copy)
         try:
-            handle = open(path, "rb")
-        except OSError as error:
-            raise ModelFileError(f"cannot read {path}: {error.strerror or error}.") from error
-        with handle:
-            before = os.fstat(handle.fileno())
-            model = load_model(path, check=False)
-            record = read_record(handle)
-            try:
-                after = os.stat(path)
-            except OSError:
-                continue
-            if (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino):
-                return model, record
-    raise ModelFileError(f"{path} was replaced {attempts} times while being read; try again.")
+            return load_model(snapshot, check=False), read_record(snapshot)
+        except ModelFileError as error:
+            raise ModelFileError(str(error).replace(str(snapshot), str(path))) from error.__cause__
 
 
 def check_classifier(model: Any, *, name: str = "model") -> None:

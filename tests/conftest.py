@@ -11,6 +11,7 @@ import matplotlib
 import pytest
 
 from browser import browser, site  # noqa: F401 (fixtures of the browser tests)
+from small_models import dense
 
 matplotlib.use("Agg")
 
@@ -63,3 +64,46 @@ def archive_bytes() -> bytes:
     from mnist_utils.data import SHIPPED_PATH
 
     return Path(SHIPPED_PATH).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def tiny_mlp():
+    """An untrained network of the MLP's input and output shapes: enough to test checks."""
+    import keras
+
+    return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax")])
+
+
+@pytest.fixture(scope="session")
+def model_files(tmp_path_factory, tiny_mlp):
+    """Model files of every kind the loader must refuse, and one it must accept."""
+    import json
+    import zipfile
+
+    folder = tmp_path_factory.mktemp("models")
+    paths = {}
+    for name, model in {
+        "good": tiny_mlp,
+        "five_inputs": dense((5,), 10, "softmax"),
+        "three_classes": dense((784,), 3, "softmax"),
+        "logits": dense((784,), 10, None),
+        "sigmoid": dense((28, 28, 1), 10, "sigmoid"),
+        "colour_input": dense((28, 28, 3), 10, "softmax"),
+    }.items():
+        paths[name] = folder / f"{name}.keras"
+        model.save(paths[name])
+    whole = paths["good"].read_bytes()
+    for name, content in {"truncated": whole[: len(whole) // 2], "text": b"not a model", "empty": b""}.items():
+        paths[name] = folder / f"{name}.keras"
+        paths[name].write_bytes(content)
+    paths["no_config"] = folder / "no_config.keras"
+    with zipfile.ZipFile(paths["no_config"], "w") as archive:
+        archive.writestr("metadata.json", "{}")
+    paths["bad_config"] = folder / "bad_config.keras"
+    with zipfile.ZipFile(paths["bad_config"], "w") as archive:
+        archive.writestr("config.json", json.dumps({"class_name": "Nonexistent", "config": {}}))
+    paths["h5"] = folder / "model.h5"
+    paths["h5"].write_bytes(b"\x89HDF\r\n\x1a\n")
+    return paths
+
+

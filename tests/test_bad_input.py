@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from small_models import dense as _dense
+
 from mnist_utils import data, evaluation, export, files, handwriting, models, plotting, preprocessing, saving, training
 from mnist_utils.errors import (
     DatasetError,
@@ -194,13 +196,6 @@ def test_metrics(call, error, fragment):
 def test_metrics_accept_numpy_scalars():
     table = evaluation.most_confused_pairs(evaluation.confusion_matrix(Y, np.roll(Y, 1)), np.int64(3))
     assert len(table) == 3
-
-
-@pytest.fixture(scope="module")
-def tiny_mlp():
-    """An untrained network of the MLP's input and output shape: enough to test checks."""
-    model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax")])
-    return model
 
 
 @pytest.mark.parametrize(
@@ -724,40 +719,6 @@ def test_huge_image_headers_are_refused_before_decoding(tmp_path, width, height)
 # ------------------------------------------------------------------------------------
 # Saved models: missing, damaged, foreign.
 # ------------------------------------------------------------------------------------
-
-
-def _dense(input_shape, units, activation):
-    return keras.Sequential([keras.Input(shape=input_shape), keras.layers.Flatten(),
-                             keras.layers.Dense(units, activation=activation)])  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def model_files(tmp_path_factory, tiny_mlp):
-    folder = tmp_path_factory.mktemp("models")
-    paths = {}
-    for name, model in {
-        "good": tiny_mlp,
-        "five_inputs": _dense((5,), 10, "softmax"),
-        "three_classes": _dense((784,), 3, "softmax"),
-        "logits": _dense((784,), 10, None),
-        "sigmoid": _dense((28, 28, 1), 10, "sigmoid"),
-        "colour_input": _dense((28, 28, 3), 10, "softmax"),
-    }.items():
-        paths[name] = folder / f"{name}.keras"
-        model.save(paths[name])
-    whole = paths["good"].read_bytes()
-    for name, content in {"truncated": whole[: len(whole) // 2], "text": b"not a model", "empty": b""}.items():
-        paths[name] = folder / f"{name}.keras"
-        paths[name].write_bytes(content)
-    paths["no_config"] = folder / "no_config.keras"
-    with zipfile.ZipFile(paths["no_config"], "w") as archive:
-        archive.writestr("metadata.json", "{}")
-    paths["bad_config"] = folder / "bad_config.keras"
-    with zipfile.ZipFile(paths["bad_config"], "w") as archive:
-        archive.writestr("config.json", json.dumps({"class_name": "Nonexistent", "config": {}}))
-    paths["h5"] = folder / "model.h5"
-    paths["h5"].write_bytes(b"\x89HDF\r\n\x1a\n")
-    return paths
 
 
 @pytest.mark.parametrize(
