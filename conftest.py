@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from mnist_utils.files import write_text
+
 ROOT = Path(__file__).resolve().parent
 #: mybinder.org guarantees 1 GB and stops a session at 2 GB; the book keeps each chapter,
 #: run alone in a fresh kernel, under this peak resident memory (README, "Where it runs").
@@ -62,7 +64,7 @@ def pytest_runtest_teardown(item, nextitem):
     record = json.loads(MEMORY_RECORD.read_text()) if MEMORY_RECORD.is_file() else {}
     record[name] = {"peak_bytes": peak, "limit_bytes": limit}
     MEMORY_RECORD.parent.mkdir(parents=True, exist_ok=True)
-    MEMORY_RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    write_text(MEMORY_RECORD, json.dumps(record, indent=1, sort_keys=True) + "\n")
     if peak > limit:
         raise AssertionError(
             f"{name} peaked at {peak / 1e9:.2f} GB of resident memory, over the book's bound of "

@@ -48,6 +48,7 @@ import tensorflow as tf  # noqa: E402
 
 from mnist_utils.data import load_mnist, train_validation_split  # noqa: E402
 from mnist_utils.export import export_onnx  # noqa: E402
+from mnist_utils.files import write_text  # noqa: E402
 from mnist_utils.models import build_cnn, build_original_mlp  # noqa: E402
 from mnist_utils.preprocessing import preprocess_for_cnn, preprocess_for_mlp  # noqa: E402
 from mnist_utils.training import CNN_RECIPE, MLP_RECIPE, set_seed  # noqa: E402
@@ -387,7 +388,7 @@ def main(argv: list[str] | None = None) -> dict:
         results = json.loads(args.output.read_text())
         results["book_build"] = book_build(max(1, min(args.repeats, 3)))
         results["book_build"].update(date=time.strftime("%Y-%m-%d"), separate_run="python benchmarks/bench.py --only-book")
-        args.output.write_text(json.dumps(results, indent=1))
+        write_text(args.output, json.dumps(results, indent=1))
         print(f"updated {args.output}")
         return results
 
@@ -435,7 +436,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     def save() -> None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(results, indent=1))
+        write_text(args.output, json.dumps(results, indent=1))
 
     save()
     print("MLP step profile ...", flush=True)

@@ -36,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 from conftest import PEAK_MEMORY_LIMIT_BYTES  # noqa: E402
 from execute_notebooks import run  # noqa: E402
 
+from mnist_utils.files import write_text  # noqa: E402
+
 
 def measure(paths: list[Path], cache: Path | None) -> dict[str, dict]:
     """Run each notebook alone; return its kernel's peak bytes and its seconds.
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "import_tensorflow": baseline(),
         "chapters": {name: {"models_saved": saved[name], "no_model_saved": none_saved[name]} for name in saved},
     }
-    args.output.write_text(json.dumps(results, indent=1) + "\n")
+    write_text(args.output, json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.output}")
     # The bound holds with the models saved: how every Binder session starts (binder/postBuild
     # trains them). With none saved, a chapter carries a training's memory too: reported only.

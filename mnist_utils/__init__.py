@@ -14,6 +14,18 @@ Modules
     Accuracy, confusion matrices and per-class metrics.
 :mod:`mnist_utils.plotting`
     Figures shared by several chapters.
+:mod:`mnist_utils.handwriting`
+    Turn any picture of one digit into MNIST's format, or say why there is no digit.
+:mod:`mnist_utils.export`
+    Export a model to ONNX and check that ONNX Runtime agrees with Keras.
+:mod:`mnist_utils.saving`
+    Save and load models, each with its record inside, and check what is loaded.
+:mod:`mnist_utils.files`
+    Write every file atomically (temporary file, then rename).
+:mod:`mnist_utils.errors`
+    The package's exceptions: the only ones its functions raise for bad input.
+:mod:`mnist_utils.cli`
+    ``python -m mnist_utils``.
 """
 
 __version__ = "1.0.0"

@@ -163,3 +163,26 @@ def test_round_trip_recovers_the_digit_image(test_digits):
 def test_disguise_rejects_non_mnist_input():
     with pytest.raises(ValueError, match=r"\(28, 28\) uint8"):
         disguise_as_photo(np.zeros((10, 10)), np.random.default_rng(0), invert=False)
+
+
+def test_no_digit_thresholds_hold_on_a_fresh_sample():
+    """The no-digit rules, on MNIST digits other than those they were chosen on, and on non-digits.
+
+    ``tools/calibrate_no_digit.py`` chose the thresholds on training digits; here every
+    real digit must pass, and each kind of non-digit must be refused almost always.
+    """
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from calibrate_no_digit import digits, drawings, non_digits, tally
+
+    _, (x_test, _) = load_mnist()
+    rng = np.random.default_rng(123)
+    real = {**tally(digits(x_test, rng, 1500)), **tally(drawings())}
+    for kind, row in real.items():
+        assert row["accepted"] == sum(row.values()), (kind, row)
+    fake = tally(non_digits(x_test, rng, 40))
+    for kind, row in fake.items():
+        floor = 0.85 if kind in ("patch of noise on paper", "two digits, margins overlapping") else 1.0
+        assert row["no digit"] >= floor * sum(row.values()), (kind, row)

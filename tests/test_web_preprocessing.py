@@ -194,6 +194,14 @@ def _build_cases():
     patch[50:110, 40:100] = rng.integers(0, 256, (60, 60))
     cases.append(("noise_patch_on_paper", _rgba(patch), None))
     cases.append(("two_digits_side_by_side", _rgba(np.concatenate([x_test[10], x_test[11]], axis=1)), None))
+    touching = np.zeros((28, 48), np.uint8)
+    touching[:, :28], touching[:, 20:] = x_test[12], np.maximum(touching[:, 20:], x_test[13])
+    cases.append(("two_digits_touching_margins", _rgba(touching), None))
+    seventeen = Image.new("L", (340, 300), 0)  # a slanted 1 and a 7 whose columns overlap, not touching
+    pen = ImageDraw.Draw(seventeen)
+    pen.line([(110, 40), (140, 260)], fill=255, width=20)
+    pen.line([(160, 40), (300, 40), (200, 260)], fill=255, width=20, joint="curve")
+    cases.append(("two_digits_columns_overlapping", _rgba(np.asarray(seventeen)), None))
     return cases
 
 
@@ -209,11 +217,14 @@ CASE_NAMES = [
     "forced_dark_ink", "forced_light_ink", "wrongly_forced_dark_ink", "wrongly_forced_light_ink",
     "blank_black", "blank_white", "blank_transparent", "blank_with_faint_noise",
     "noise_filling_the_frame", "half_dark_page", "noise_patch_on_paper", "two_digits_side_by_side",
+    "two_digits_touching_margins", "two_digits_columns_overlapping",
 ]  # fmt: skip
 BLANK = {"wrongly_forced_dark_ink", "wrongly_forced_light_ink", "blank_black", "blank_white",
          "blank_transparent", "blank_with_faint_noise"}  # fmt: skip
 NO_DIGIT = {"noise_filling_the_frame": "4 of the image's 4 edges", "half_dark_page": "3 of the image's 4 edges",
-            "noise_patch_on_paper": "mid-grey texture", "two_digits_side_by_side": "2 groups side by side"}  # fmt: skip
+            "noise_patch_on_paper": "block of grey texture", "two_digits_side_by_side": "2 pieces side by side",
+            "two_digits_touching_margins": "pieces side by side",
+            "two_digits_columns_overlapping": "2 pieces side by side"}  # fmt: skip
 
 
 def _python(rgba, invert):

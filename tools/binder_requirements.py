@@ -22,6 +22,8 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from mnist_utils.files import write_text
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "binder" / "requirements.txt"
 #: Direct requirements that build or test the book and that no reader's session needs.
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(text)
+    write_text(OUTPUT, text)
     print(f"wrote {OUTPUT.relative_to(ROOT)}")
     return 0
 

@@ -23,6 +23,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from mnist_utils.files import write_text
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "webdemo" / "node_modules"
 #: The ONNX Runtime Web files the page loads: the WebAssembly-only API module, the loader
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     models = export_models(out)
     versions = json.loads((NODE_MODULES / "onnxruntime-web" / "package.json").read_text())["version"]
     manifest = {"onnxruntime_web": versions, "runtime": runtime, "models": models}
-    (out / "demo" / "models" / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    write_text(out / "demo" / "models" / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     print(f"Web assets written to {out}")
     return 0
 

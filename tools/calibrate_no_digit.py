@@ -16,6 +16,7 @@ import argparse
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from mnist_utils.data import load_mnist
 from mnist_utils.handwriting import ImageInputError, NoDigitError, disguise_as_photo, to_mnist_format
@@ -32,6 +33,33 @@ def digits(x: np.ndarray, rng: np.random.Generator, n: int) -> Iterator[tuple[st
         if index % 3 == 0:
             rows, cols = np.flatnonzero(x[index].any(axis=1)), np.flatnonzero(x[index].any(axis=0))
             yield "tightly cropped digit", np.pad(x[index][rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
+
+
+#: A few digits as pen strokes on a 300-pixel page, for drawings with thin and thick pens.
+PEN_STROKES = {
+    1: [[(170, 60), (175, 250)], [(150, 80), (170, 60)]],
+    4: [[(180, 260), (180, 40), (60, 180), (230, 180)]],
+    7: [[(70, 60), (230, 60), (130, 260)]],
+    8: [[(150, 150), (95, 100), (150, 50), (205, 100), (150, 150), (90, 205), (150, 255), (210, 205), (150, 150)]],
+}
+
+
+def drawing(strokes: list, width: int, size: int = 300) -> Image.Image:
+    """Dark strokes of a round pen ``width`` pixels wide on light paper."""
+    image = Image.new("L", (size, size), 235)
+    pen = ImageDraw.Draw(image)
+    for stroke in strokes:
+        pen.line(stroke, fill=25, width=width, joint="curve")
+        for x, y in stroke:
+            pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=25)
+    return image
+
+
+def drawings() -> Iterator[tuple[str, object]]:
+    """Digits drawn with pens from 3 to 45 pixels wide (thin pens give faint, grey strokes)."""
+    for strokes in PEN_STROKES.values():
+        for width in (3, 4, 5, 6, 8, 12, 22, 30, 45):
+            yield "drawn digit, any pen", drawing(strokes, width)
 
 
 def non_digits(x: np.ndarray, rng: np.random.Generator, n: int) -> Iterator[tuple[str, object]]:
@@ -58,6 +86,10 @@ def non_digits(x: np.ndarray, rng: np.random.Generator, n: int) -> Iterator[tupl
         i, j = rng.choice(len(x), 2)
         gap = np.zeros((28, int(rng.integers(0, 6))), np.uint8)
         yield "two digits side by side", np.concatenate([x[i], gap, x[j]], axis=1)
+        touching = np.zeros((28, 48), np.uint8)
+        touching[:, :28] = x[i]
+        touching[:, 20:] = np.maximum(touching[:, 20:], x[j])
+        yield "two digits, margins overlapping", touching
 
 
 def outcome(image: object) -> str:
@@ -87,10 +119,10 @@ def main() -> None:
     args = parser.parse_args()
     (x, _), _ = load_mnist()
     rng = np.random.default_rng(0)
-    counts = {**tally(digits(x, rng, args.digits)), **tally(non_digits(x, rng, args.non_digits))}
-    print(f"{'case':28} {'images':>7} {'accepted':>9} {'no digit':>9} {'blank':>6}")
+    counts = {**tally(digits(x, rng, args.digits)), **tally(drawings()), **tally(non_digits(x, rng, args.non_digits))}
+    print(f"{'case':32} {'images':>7} {'accepted':>9} {'no digit':>9} {'blank':>6}")
     for kind, row in counts.items():
-        print(f"{kind:28} {sum(row.values()):7} {row['accepted']:9} {row['no digit']:9} {row['blank']:6}")
+        print(f"{kind:32} {sum(row.values()):7} {row['accepted']:9} {row['no digit']:9} {row['blank']:6}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ from urllib.parse import urlsplit
 import nbformat
 import yaml
 
+from mnist_utils.files import write_text
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 README = ROOT / "README.md"
@@ -192,7 +194,7 @@ def sync(check: bool) -> list[str]:
         if updated != text:
             stale.append(path.name)
             if not check:
-                path.write_text(updated)
+                write_text(path, updated)
     return stale
 
 

@@ -33,9 +33,17 @@ export const MAX_EDGES_TOUCHED = 2;
 /** Share of the digit's pixels that makes a group of columns a digit of its own (`GROUP_SHARE`). */
 export const GROUP_SHARE = 0.2;
 /** Width/height ratio from which groups side by side are several digits (`PAIR_ASPECT`). */
-export const PAIR_ASPECT = 1.2;
-/** Largest share of the result's inked pixels that may be mid-grey (`MAX_MID_GREY`). */
-export const MAX_MID_GREY = 0.7;
+export const PAIR_ASPECT = 1.5;
+/** Share of the height each of two pieces side by side must span (`PAIR_HEIGHT`). */
+export const PAIR_HEIGHT = 0.8;
+/** Largest overlap of two pieces side by side, as a share of the narrower's width (`PAIR_OVERLAP`). */
+export const PAIR_OVERLAP = 0.25;
+/** Share of the formatted digit's box that texture fills (`TEXTURE_FILL`). */
+export const TEXTURE_FILL = 0.85;
+/** Share of texture's inked pixels that are mid-grey (`TEXTURE_MID_GREY`). */
+export const TEXTURE_MID_GREY = 0.55;
+/** Smallest side of the formatted box the texture test applies to (`TEXTURE_MIN_SIDE`). */
+export const TEXTURE_MIN_SIDE = 10;
 
 /** The input cannot be turned into a digit: empty or blank (Python's `ImageInputError`). */
 export class ImageInputError extends Error {
@@ -531,8 +539,8 @@ export function formatSteps(grey, width, height, { invert = null } = {}) {
 
 /**
  * Why the ink is not one digit, or null if it may be one (`no_digit_reason`): it reaches
- * too many edges (noise, a dark area), falls into groups side by side (several digits),
- * or is mostly mid-grey once formatted (texture). Whole-number tests, as in Python.
+ * too many edges (noise, a dark area), falls into pieces side by side (several digits),
+ * or is a block of mid-grey once formatted (texture). Whole-number tests, as in Python.
  * @param {Uint8Array} mask
  * @param {number} width
  * @param {number} height
@@ -549,11 +557,14 @@ export function noDigitReason(mask, width, height, box, result) {
       "a dark area does. Photograph or crop the digit with a margin of plain paper around it."
     );
   }
+  const [boxWidth, boxHeight] = [right - left + 1, bottom - top + 1];
+  let total = 0;
   const groups = [];
   let count = 0;
   for (let x = left; x <= right + 1; x++) {
     let pixels = 0;
     if (x <= right) for (let y = top; y <= bottom; y++) pixels += mask[y * width + x];
+    total += pixels;
     if (pixels) {
       count += pixels;
     } else if (count) {
@@ -561,21 +572,64 @@ export function noDigitReason(mask, width, height, box, result) {
       count = 0;
     }
   }
-  const total = groups.reduce((sum, pixels) => sum + pixels, 0);
-  const large = groups.filter((pixels) => pixels >= GROUP_SHARE * total).length;
-  if (large >= 2 && right - left + 1 >= PAIR_ASPECT * (bottom - top + 1)) {
+  let large = groups.filter((pixels) => pixels >= GROUP_SHARE * total).length;
+  let sideBySide = large >= 2 && boxWidth >= PAIR_ASPECT * boxHeight;
+  if (!sideBySide) {
+    // Connected pieces: [left, right, height] of each holding at least GROUP_SHARE of the pixels.
+    const { labels, count: pieceCount } = labelPieces((i) => mask[i] > 0, width, height);
+    const stats = Array.from({ length: pieceCount + 1 }, () => ({ n: 0, x0: width, x1: -1, y0: height, y1: -1 }));
+    labels.forEach((label, i) => {
+      if (label === 0) return;
+      const [x, y] = [i % width, Math.floor(i / width)];
+      const piece = stats[label];
+      piece.n += 1;
+      [piece.x0, piece.x1] = [Math.min(piece.x0, x), Math.max(piece.x1, x)];
+      [piece.y0, piece.y1] = [Math.min(piece.y0, y), Math.max(piece.y1, y)];
+    });
+    const pieces = stats
+      .slice(1)
+      .filter((piece) => piece.n >= GROUP_SHARE * total)
+      .map((piece) => [piece.x0 - left, piece.x1 - left, piece.y1 - piece.y0 + 1])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+    for (let k = 0; k + 1 < pieces.length; k++) {
+      const [[left1, right1, height1], [left2, right2, height2]] = [pieces[k], pieces[k + 1]];
+      const overlap = Math.max(0, right1 - left2 + 1);
+      const narrower = Math.min(right1 - left1 + 1, right2 - left2 + 1);
+      const tall = height1 >= PAIR_HEIGHT * boxHeight && height2 >= PAIR_HEIGHT * boxHeight;
+      if (tall && overlap <= PAIR_OVERLAP * narrower) {
+        [sideBySide, large] = [true, pieces.length];
+        break;
+      }
+    }
+  }
+  if (sideBySide) {
     return (
-      `No single digit stands out: the ink falls into ${large} groups side by side, as several ` +
+      `No single digit stands out: the ink falls into ${large} pieces side by side, as several ` +
       "digits do. Crop the image to one digit."
     );
   }
-  const inked = result.reduce((n, value) => n + (value > 0), 0);
-  const mid = result.reduce((n, value) => n + (value >= 64 && value < 192), 0);
-  if (mid > MAX_MID_GREY * inked) {
+  let [y0, y1, x0, x1] = [FIELD, -1, FIELD, -1];
+  result.forEach((value, i) => {
+    if (!value) return;
+    const [x, y] = [i % FIELD, Math.floor(i / FIELD)];
+    [y0, y1, x0, x1] = [Math.min(y0, y), Math.max(y1, y), Math.min(x0, x), Math.max(x1, x)];
+  });
+  if (y1 < 0) return null;
+  const area = (y1 - y0 + 1) * (x1 - x0 + 1);
+  let [inked, mid] = [0, 0];
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const value = result[y * FIELD + x];
+      inked += value > 0;
+      mid += value >= 64 && value < 192;
+    }
+  }
+  const wide = Math.min(y1 - y0 + 1, x1 - x0 + 1) >= TEXTURE_MIN_SIDE; // a thin 1 may fill its box with grey
+  if (wide && inked >= TEXTURE_FILL * area && mid >= TEXTURE_MID_GREY * inked) {
     return (
-      `No single digit stands out: ${mid} of the formatted digit's ${inked} inked pixels are ` +
-      `mid-grey texture, as noise gives (a handwritten digit: at most ${Math.round(MAX_MID_GREY * 100)} %). ` +
-      "Check that the image shows one digit in clear strokes."
+      `No single digit stands out: the formatted digit is a block of grey texture (${inked} of its ` +
+      `${area} pixels inked, ${mid} of them mid-grey), as noise gives, not strokes. Check ` +
+      "that the image shows one digit in clear strokes."
     );
   }
   return null;
