@@ -601,7 +601,7 @@ IMAGE_CASES = [
     ("half of the page black", np.where(np.arange(200) < 100, 0, 255).astype(U8)[np.newaxis].repeat(150, 0),
      NoDigitError, "3 of the image's 4 edges"),
     ("noise on paper", np.pad(np.random.default_rng(2).random((80, 80)), 40, constant_values=1.0), NoDigitError,
-     "mid-grey texture"),
+     "block of grey texture"),
     ("an empty PIL image", Image.new("L", (0, 0)), ImageInputError, "empty"),
     ("a PIL image with too many pixels", Image.new("L", (10000, 2501)), ImageInputError, "at most 25,000,000"),
     ("a float PIL image with NaN", Image.fromarray(np.full((20, 20), np.nan, np.float32), mode="F"),
@@ -619,7 +619,7 @@ def test_to_mnist_format(bad, error, fragment):
 def test_two_digits_side_by_side_are_no_digit():
     (x, y), _ = data.load_mnist()
     pair = np.concatenate([x[0], x[1]], axis=1)
-    _check(lambda: handwriting.to_mnist_format(pair), NoDigitError, "2 groups side by side")
+    _check(lambda: handwriting.to_mnist_format(pair), NoDigitError, "2 pieces side by side")
     photo = handwriting.disguise_as_photo(x[0], np.random.default_rng(0), invert=True)
     wide = Image.new("RGB", (photo.width * 2, photo.height), (230, 230, 230))
     wide.paste(photo, (0, 0))

@@ -190,7 +190,7 @@ def bad_images(workdir, digit_files):
     Image.fromarray(page).save(add("half-black.png", "No single digit stands out: the ink reaches 3"))
     _, (x_test, _) = load_mnist()
     Image.fromarray(255 - np.concatenate([x_test[0], x_test[1]], axis=1)).resize((560, 280)).save(
-        add("two-digits.png", "groups side by side"))
+        add("two-digits.png", "pieces side by side"))
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
