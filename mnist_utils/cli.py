@@ -167,7 +167,10 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.output is not None:
         from .saving import write_model
 
-        path = write_model(model, args.output, {"history": history, "wall_time_s": wall_time}, name="--output")
+        from .training import training_record
+
+        path = write_model(model, args.output, training_record(config, history=history, wall_time=wall_time),
+                           name="--output")
     else:  # with its record (history, wall time), as the chapters save it
         path = save_model(model, config, history=history, wall_time=wall_time)
     _say(f"validation accuracy {history['val_accuracy'][-1]:.2%}; saved to {path}")

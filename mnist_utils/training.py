@@ -42,6 +42,7 @@ __all__ = [
     "train",
     "train_cnn",
     "train_mlp",
+    "training_record",
 ]
 
 
@@ -316,20 +317,37 @@ def save_model(
     """
     if not isinstance(model, keras.Model):
         raise InputTypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    record = training_record(config, history=history, wall_time=wall_time)
+    return write_model(model, model_path(config, cache_dir), record, name="the model cache")
+
+
+def training_record(
+    config: TrainingConfig, *, history: dict[str, list[float]] | None = None, wall_time: float | None = None
+) -> dict:
+    """The record kept inside a saved model: recipe, history, wall time, Keras and TensorFlow versions.
+
+    Raises
+    ------
+    InputTypeError
+        If ``config`` is not a :class:`TrainingConfig` or ``history`` is not a dict of lists of numbers.
+    InputValueError
+        If ``wall_time`` is negative or not finite.
+    """
+    if not isinstance(config, TrainingConfig):
+        raise InputTypeError(f"config must be a TrainingConfig, got {type(config).__name__}.")
     if history is not None and not isinstance(history, dict):
         raise InputTypeError(f"history must be a dict of lists (History.history), got {type(history).__name__}.")
     try:
         history = {str(key): [float(v) for v in values] for key, values in (history or {}).items()}
     except (TypeError, ValueError) as error:
         raise InputTypeError(f"history must map names to lists of numbers ({error}).") from None
-    record = {
+    return {
         "config": dataclasses.asdict(config),
         "history": history,
         "wall_time_s": None if wall_time is None else check_float(wall_time, "wall_time", low=0.0),
         "keras": keras.__version__,
         "tensorflow": tf.__version__,
     }
-    return write_model(model, model_path(config, cache_dir), record, name="the model cache")
 
 
 def load_record(

@@ -44,6 +44,10 @@ def trained(workdir):
     assert result.returncode == 0, result.stderr
     assert path.is_file()
     assert "saved to" in result.stdout and "validation accuracy" in result.stdout
+    from mnist_utils.saving import read_record
+
+    record = read_record(path)  # the same record the chapters' models carry
+    assert record["config"]["epochs"] == 1 and len(record["history"]["val_accuracy"]) == 1 and record["wall_time_s"] > 0
     return path
 
 
