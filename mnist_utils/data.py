@@ -12,7 +12,7 @@ and a download larger than :data:`MAX_DOWNLOAD_BYTES` is stopped.
 
 An archive is read without trusting it: each array's header is checked (name, shape,
 dtype) before its data is read, so a damaged or hostile file can neither ask for a huge
-allocation nor smuggle in a pickle; any failure is a :class:`DatasetError`.
+allocation nor smuggle in a pickle; any failure is a :class:`~mnist_utils.errors.DatasetError`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ __all__ = [
     "MAX_DOWNLOAD_BYTES",
     "SHA256",
     "SHIPPED_PATH",
-    "DatasetError",
     "array_sha256",
     "download_mnist",
     "load_mnist",
@@ -65,7 +64,7 @@ SHIPPED_PATH: Path = Path(__file__).resolve().parent / "_data" / "mnist.npz"
 #: Where Keras downloads ``mnist.npz`` from; override with ``$MNIST_UTILS_URL``.
 DEFAULT_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 
-#: The largest download accepted: Keras's ``mnist.npz`` is 11,490,434 bytes.
+#: The largest download accepted, in bytes (Keras's ``mnist.npz`` has 11,490,434).
 MAX_DOWNLOAD_BYTES = 64 * 2**20
 
 Split = tuple[np.ndarray, np.ndarray]

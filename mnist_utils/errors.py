@@ -1,4 +1,4 @@
-"""The exceptions :mod:`mnist_utils` raises, and the only ones it raises for bad input.
+"""The exceptions ``mnist_utils`` raises, and the only ones it raises for bad input.
 
 Every message names the argument or file, says what was received, and says what to do.
 Errors of the libraries underneath (NumPy, Pillow, scikit-learn, Keras, ONNX Runtime,
@@ -39,7 +39,7 @@ __all__ = [
 
 
 class MnistUtilsError(Exception):
-    """Base class of every error :mod:`mnist_utils` raises on purpose."""
+    """Base class of every error ``mnist_utils`` raises on purpose."""
 
 
 class InputValueError(MnistUtilsError, ValueError):

@@ -23,14 +23,20 @@ from ._validation import check_path
 from .errors import ImageInputError, InputTypeError, InputValueError, NoDigitError
 
 __all__ = [
+    "GROUP_SHARE",
+    "MAX_EDGES_TOUCHED",
     "MAX_PIXELS",
-    "no_digit_reason",
+    "PAIR_ASPECT",
+    "PAIR_HEIGHT",
+    "PAIR_OVERLAP",
+    "TEXTURE_FILL",
+    "TEXTURE_MID_GREY",
+    "TEXTURE_MIN_SIDE",
     "FormatSteps",
-    "ImageInputError",
-    "NoDigitError",
     "disguise_as_photo",
     "format_steps",
     "load_grey",
+    "no_digit_reason",
     "to_mnist_format",
 ]
 
@@ -42,42 +48,42 @@ FIELD = 28
 INK_THRESHOLD = 0.5
 #: Ink below this strength is treated as paper texture or noise and removed.
 NOISE_FLOOR = 0.25
-#: Knowing when there is no digit (see :func:`no_digit_reason`). The thresholds were chosen
-#: on data by ``tools/calibrate_no_digit.py`` (MNIST *training* digits; chapter 7 checks them
-#: on the test digits) and are checked by ``tests/test_handwriting.py``. They accept all
-#: 10,000 MNIST test digits and 59,999 of the 60,000 training digits (the one refused, a 9,
-#: is drawn as two pieces side by side), 4,000 photos made from test digits, and chapter 7's
-#: drawings with pens from 3 to 45 pixels wide. They refuse every image of noise filling the
-#: frame and every half-dark page, and most pairs of digits and patches of noise on paper
-#: (the tool prints the counts).
-#:
-#: The digit's pixels may touch at most this many of the image's four edges: MNIST digits and
-#: photos of them touch at most 1; noise that fills the frame, or a dark area, touches 3 or 4.
+# Knowing when there is no digit (see no_digit_reason). The thresholds were chosen on data
+# by tools/calibrate_no_digit.py (MNIST *training* digits; chapter 7 checks them on the test
+# digits) and are checked by tests/test_handwriting.py. They accept all 10,000 MNIST test
+# digits and 59,999 of the 60,000 training digits (the one refused, a 9, is drawn as two
+# pieces side by side), 4,000 photos made from test digits, and drawings with pens from 3 to
+# 45 pixels wide. They refuse every image of noise filling the frame and every half-dark
+# page, and most pairs of digits and patches of noise on paper (the tool prints the counts).
+
+#: Most of the image's four edges the digit's pixels may touch. MNIST digits and photos of
+#: them touch at most 1; noise that fills the frame, or a dark area, touches 3 or 4.
 MAX_EDGES_TOUCHED = 2
-#: A piece of ink (a group of columns, or a connected piece) holding at least this share of
-#: the digit's pixels counts as a possible digit of its own.
+#: Share of the digit's pixels from which a piece of ink (a group of columns, or a connected
+#: piece) counts as a possible digit of its own.
 GROUP_SHARE = 0.2
-#: Groups of columns separated by empty columns are several digits when the whole is at least
-#: ``PAIR_ASPECT`` times wider than tall: MNIST digits reach 1.43 at the 99th percentile (a few
-#: wide 2s and 7s reach 2.0, but in one piece); pairs of MNIST digits start at 1.6.
+#: Width-to-height ratio from which groups of columns separated by empty columns are several
+#: digits. MNIST digits reach 1.43 at the 99th percentile (a few wide 2s and 7s reach 2.0, but
+#: in one piece); pairs of MNIST digits start at 1.6.
 PAIR_ASPECT = 1.5
-#: Two large connected pieces side by side are two digits when each spans at least this share
-#: of the height, and they overlap by at most ``PAIR_OVERLAP`` of the narrower one's width
+#: Share of the height each of two connected pieces side by side must span to be two digits
 #: (a 4 or a 5 drawn in two strokes has a piece well short of the full height).
 PAIR_HEIGHT = 0.8
+#: Largest overlap of two such pieces, as a share of the narrower one's width.
 PAIR_OVERLAP = 0.25
-#: Texture, not strokes: the formatted digit is refused when at least ``TEXTURE_FILL`` of its
-#: bounding box is inked and at least ``TEXTURE_MID_GREY`` of the inked pixels are mid-grey
-#: (64..191). No MNIST digit or photo of one has both; a patch of noise shrunk to 20 pixels does.
+#: Share of the formatted digit's bounding box that must be inked for it to count as texture.
+#: No MNIST digit or photo of one is both this full and this grey (``TEXTURE_MID_GREY``); a
+#: patch of noise shrunk to 20 pixels is.
 TEXTURE_FILL = 0.85
+#: Share of texture's inked pixels that are mid-grey (64..191).
 TEXTURE_MID_GREY = 0.55
-#: ... when the box is at least this many pixels wide and tall: a thin 1, a few pixels wide,
-#: can fill its narrow box with anti-aliased grey.
+#: Smallest width and height of the formatted box for the texture test. A thin 1, a few
+#: pixels wide, can fill its narrow box with anti-aliased grey.
 TEXTURE_MIN_SIDE = 10
 #: The largest image accepted, in pixels (a 12-megapixel phone photo has 12,192,768).
 #: Larger images are refused from their header, before they are decoded. Formatting an
-#: image at the limit peaks at about 0.85 GB for an RGB JPEG and 1.25 GB for an RGBA PNG
-#: (measured on 5000×5000 images: grey levels and ink are float64, for parity with the web port).
+#: image at the limit peaks at about 0.84 GB for an RGB JPEG and 1.23 GB for an RGBA PNG
+#: (measured on 5000×5000 images; grey levels and ink are float64, for parity with the web port).
 MAX_PIXELS = 25_000_000
 
 

@@ -13,10 +13,10 @@ from matplotlib.figure import Figure
 from ._validation import check_bool, check_float, check_images, check_int, check_labels
 from .errors import InputTypeError, InputValueError
 
-#: The most images :func:`plot_digits` draws in one figure (20 rows of 20).
+#: The most images ``plot_digits`` draws in one figure (20 rows of 20).
 MAX_PLOTTED_IMAGES = 400
 
-__all__ = ["plot_confusion_matrix", "plot_digits", "plot_learning_curves"]
+__all__ = ["MAX_PLOTTED_IMAGES", "plot_confusion_matrix", "plot_digits", "plot_learning_curves"]
 
 
 def plot_digits(

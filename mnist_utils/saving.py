@@ -28,7 +28,7 @@ from .files import atomic_path
 
 __all__ = ["INPUT_SHAPES", "check_classifier", "load_model", "load_model_and_record", "read_record", "write_model"]
 
-#: The input shapes of the book's networks: flat vectors (the MLP) or grids (the CNN).
+#: The input shapes of the book's networks, flat vectors (the MLP) or grids (the CNN).
 INPUT_SHAPES: tuple[tuple[int | None, ...], ...] = ((None, 784), (None, 28, 28, 1))
 
 _METADATA = "metadata.json"
@@ -91,7 +91,7 @@ def read_record(source: str | os.PathLike[str] | Any) -> dict | None:
 
     ``source`` is a path or an open binary file. ``None`` is returned when the file does
     not exist or holds no record (a model saved by Keras alone); a file that exists but is
-    not a Keras archive raises :class:`ModelFileError`.
+    not a Keras archive raises :class:`~mnist_utils.errors.ModelFileError`.
     """
     if isinstance(source, (str, os.PathLike)):
         path = check_path(source, "path")
