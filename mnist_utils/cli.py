@@ -211,7 +211,8 @@ def _predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             probabilities = model.predict(preprocess_for_model(model, digit[np.newaxis]), verbose=0)
             predict_digits(probabilities)  # checks that they are probabilities
         except MnistUtilsError as error:
-            print(f"{path}: error: {_one_line(error)}", file=sys.stderr, flush=True)
+            message = _one_line(error).replace("pass invert=True/False", "pass --dark-ink or --light-ink")
+            print(f"{path}: error: {message}", file=sys.stderr, flush=True)
             status = EXIT_FAILURE
             continue
         row = probabilities[0]
