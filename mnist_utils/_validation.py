@@ -23,6 +23,7 @@ __all__ = [
     "check_images",
     "check_int",
     "check_labels",
+    "check_model",
     "check_path",
     "check_probabilities",
 ]
@@ -125,6 +126,15 @@ def check_path(value: Any, name: str) -> Path:
     if "\0" in text:
         raise InputValueError(f"{name} contains a NUL character, which no file name can hold: {text!r}.")
     return Path(text)
+
+
+def check_model(model: Any, name: str = "model") -> Any:
+    """Return ``model`` if it is a Keras model, else raise :class:`InputTypeError`."""
+    import keras  # here, so that importing this module does not load TensorFlow
+
+    if not isinstance(model, keras.Model):
+        raise InputTypeError(f"{name} must be a keras.Model, got {type(model).__name__}.")
+    return model
 
 
 def _show(value: Any) -> str:

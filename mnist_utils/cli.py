@@ -126,53 +126,40 @@ def _load_model(name: str, path: Path | None):
     from .saving import load_model
     from .training import RECIPES, model_path
 
-    if path is not None:
-        try:
-            missing = not path.exists()
-        except OSError:
-            missing = False  # load_model reports it
-        if missing:
-            raise CommandError(f"no trained model at {path}. Train one first: {PROG} train --model {name} --output {path}")
-        return load_model(path, name="--model-path")
-    path = model_path(RECIPES[name])
+    given = path is not None
+    path = path if given else model_path(RECIPES[name])
     try:
-        exists = path.is_file()
-    except OSError as error:
-        raise CommandError(f"cannot use the model cache {path.parent}: {error.strerror or error}") from error
-    if not exists:
-        raise CommandError(
-            f"no trained model at {path}. Train one first: {PROG} train --model {name}"
-        )
-    return load_model(path, name="the saved model")
+        missing = not path.exists()
+    except OSError:
+        missing = False  # load_model says why it cannot be read
+    if missing:
+        output = f" --output {path}" if given else ""
+        raise CommandError(f"no trained model at {path}. Train one first: {PROG} train --model {name}{output}")
+    return load_model(path, name="--model-path" if given else "the saved model")
 
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .errors import InputTypeError, InputValueError
     from .files import check_writable
-    from .training import RECIPES, model_path, save_model, train
+    from .saving import write_model
+    from .training import RECIPES, model_path, train, training_record
 
     changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v}
+    output, name = (args.output, "--output") if args.output is not None else (None, "the model cache")
     try:
         config = dataclasses.replace(RECIPES[args.model], **changes)
-        if args.output is not None:
-            check_writable(args.output, name="--output", suffix=".keras")
+        if output is not None:
+            check_writable(output, name=name, suffix=".keras")
     except (InputValueError, InputTypeError) as error:
         parser.error(_one_line(error))
-    if args.output is None:  # before training, not after: a failed save would lose the model
-        check_writable(model_path(config), name="the model cache")
+    if output is None:  # the cache, where the chapters find it; checked before training, not
+        output = check_writable(model_path(config), name=name)  # after: a failed save loses the model
     _say(f"Training the {args.model} with {config}")
     started = time.perf_counter()
     model, history = train(config, verbose=0 if args.quiet else 1)
     wall_time = time.perf_counter() - started
-    if args.output is not None:
-        from .saving import write_model
-
-        from .training import training_record
-
-        path = write_model(model, args.output, training_record(config, history=history, wall_time=wall_time),
-                           name="--output")
-    else:  # with its record (history, wall time), as the chapters save it
-        path = save_model(model, config, history=history, wall_time=wall_time)
+    record = training_record(config, history=history, wall_time=wall_time)  # as the chapters' models carry
+    path = write_model(model, output, record, name=name)
     _say(f"validation accuracy {history['val_accuracy'][-1]:.2%}; saved to {path}")
     return EXIT_OK
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import check_float, check_images, check_int, check_labels, check_path
-from .errors import DatasetError, InputTypeError, InputValueError
+from .errors import DatasetError, InputTypeError, InputValueError, os_reason
 from .files import atomic_path
 
 __all__ = [
@@ -99,7 +99,7 @@ def read_mnist_npz(path: str | os.PathLike[str]) -> tuple[Split, Split]:
         shipped = path.resolve() == SHIPPED_PATH
         exists = path.is_file()
     except OSError as error:  # a name too long, a loop of links
-        raise DatasetError(f"Cannot use {path} as the MNIST archive: {error.strerror or error}.") from error
+        raise DatasetError(f"Cannot use {path} as the MNIST archive: {os_reason(error)}.") from error
     if shipped:
         fix = (
             "Restore the book's copy with `git checkout -- mnist_utils/_data/mnist.npz` "
@@ -190,6 +190,11 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MNIST_BOOK_CACHE") or Path.home() / ".cache" / "mnist-book")
 
 
+def _check_url(url: object) -> None:
+    if url is not None and not isinstance(url, str):
+        raise InputTypeError(f"url must be a string such as {DEFAULT_URL!r}, got {type(url).__name__}.")
+
+
 def download_mnist(
     destination: str | os.PathLike[str],
     *,
@@ -225,8 +230,7 @@ def download_mnist(
     FileWriteError
         If ``destination`` cannot be written.
     """
-    if url is not None and not isinstance(url, str):
-        raise InputTypeError(f"url must be a string such as {DEFAULT_URL!r}, got {type(url).__name__}.")
+    _check_url(url)
     url = url or os.environ.get("MNIST_UTILS_URL") or DEFAULT_URL
     timeout = check_float(timeout, "timeout", low=0.0, low_open=True)
     destination = check_path(destination, "destination")
@@ -234,10 +238,11 @@ def download_mnist(
         with open(temporary, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:
-                    expected = response.headers.get("Content-Length")
-                    if expected is not None and expected.isdigit() and int(expected) > MAX_DOWNLOAD_BYTES:
+                    declared = response.headers.get("Content-Length") or ""
+                    expected = int(declared) if declared.isdigit() else None
+                    if expected is not None and expected > MAX_DOWNLOAD_BYTES:
                         raise DatasetError(
-                            f"The file at {url} is {int(expected):,} bytes; MNIST's archive is about 11 MB "
+                            f"The file at {url} is {expected:,} bytes; MNIST's archive is about 11 MB "
                             f"and at most {MAX_DOWNLOAD_BYTES:,} are accepted. Check the URL."
                         )
                     received = 0
@@ -254,7 +259,7 @@ def download_mnist(
                     f"Could not download MNIST from {url}: {error}. Check the URL "
                     "(set $MNIST_UTILS_URL to a mirror) or your network connection."
                 ) from error
-        if expected is not None and expected.isdigit() and received != int(expected):
+        if expected is not None and received != expected:
             raise DatasetError(
                 f"The download from {url} was truncated: received {received} of "
                 f"{expected} bytes. Try again."
@@ -301,8 +306,7 @@ def load_mnist(
     """
     if cache_dir is not None:
         cache_dir = check_path(cache_dir, "cache_dir")
-    if url is not None and not isinstance(url, str):
-        raise InputTypeError(f"url must be a string such as {DEFAULT_URL!r}, got {type(url).__name__}.")
+    _check_url(url)
     if path is not None:
         return read_mnist_npz(path)
     if SHIPPED_PATH.is_file():

@@ -35,6 +35,7 @@ __all__ = [
     "MnistUtilsError",
     "ModelFileError",
     "NoDigitError",
+    "os_reason",
 ]
 
 
@@ -68,3 +69,8 @@ class ModelFileError(MnistUtilsError, ValueError):
 
 class FileWriteError(MnistUtilsError, OSError):
     """A file cannot be written where it was asked for (no permission, not a folder, …)."""
+
+
+def os_reason(error: OSError) -> str:
+    """The operating system's words for ``error`` ("File name too long"), for a message."""
+    return error.strerror or str(error)

@@ -19,8 +19,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ._validation import check_float, check_images, check_int, check_path
-from .errors import InputTypeError, InputValueError, ModelFileError
+from ._validation import check_float, check_images, check_int, check_model, check_path
+from .errors import InputValueError, ModelFileError
 from .evaluation import predict_probabilities
 from .files import atomic_path, check_writable
 from .preprocessing import preprocess_for_model
@@ -54,8 +54,7 @@ def inference_model(model: keras.Model) -> keras.Model:
     InputValueError
         If ``model`` has augmentation layers but is not a ``Sequential`` model.
     """
-    if not isinstance(model, keras.Model):
-        raise InputTypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    check_model(model)
     augmentation = [layer for layer in model.layers if isinstance(layer, AUGMENTATION_LAYERS)]
     if not augmentation:
         return model
@@ -164,8 +163,7 @@ def check_parity(
     import onnxruntime
 
     onnx_path = check_path(onnx_path, "onnx_path")
-    if not isinstance(model, keras.Model):
-        raise InputTypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    check_model(model)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     if not onnx_path.is_file():
         raise ModelFileError(f"No ONNX model at {onnx_path}; export one with export_onnx().")

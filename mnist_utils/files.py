@@ -19,14 +19,13 @@ readable by their owner only, which the book's web server, for one, cannot read.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import FileWriteError, InputValueError
+from .errors import FileWriteError, InputValueError, os_reason
 
 __all__ = ["FILE_MODE", "atomic_path", "check_writable", "remove_stale_temporaries", "write_bytes", "write_text"]
 
@@ -40,10 +39,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def _describe(error: OSError) -> str:
-    return error.strerror or str(error) if isinstance(error, OSError) else str(error)
 
 
 def check_writable(path: str | os.PathLike[str], *, name: str = "path", suffix: str | None = None) -> Path:
@@ -83,7 +78,7 @@ def check_writable(path: str | os.PathLike[str], *, name: str = "path", suffix: 
         if path.is_dir():
             raise InputValueError(f"{name} {str(path)!r} is a folder; give a file name inside it.")
     except OSError as error:  # a name too long, say
-        raise FileWriteError(f"cannot use {path} as {name}: {_describe(error)}.") from error
+        raise FileWriteError(f"cannot use {path} as {name}: {os_reason(error)}.") from error
     _make_temporary(path, name).unlink()
     return path
 
@@ -113,7 +108,7 @@ def atomic_path(path: str | os.PathLike[str], *, name: str = "path") -> Iterator
         temporary.unlink(missing_ok=True)
         if isinstance(error, FileWriteError):
             raise
-        raise FileWriteError(f"cannot write {name} {path}: {_describe(error)}.") from error
+        raise FileWriteError(f"cannot write {name} {path}: {os_reason(error)}.") from error
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -133,7 +128,7 @@ def _make_temporary(path: Path, name: str) -> Path:
         os.close(handle)
     except OSError as error:
         raise FileWriteError(
-            f"cannot write {name} {path}: {_describe(error)}. Choose a folder you can write to."
+            f"cannot write {name} {path}: {os_reason(error)}. Choose a folder you can write to."
         ) from error
     return Path(temporary)
 
@@ -183,8 +178,6 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # it exists, owned by someone else
+    except OSError:  # PermissionError: it exists, owned by someone else
         return True
-    except OSError as error:
-        return error.errno != errno.ESRCH
     return True

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 from scipy import ndimage
 
 from ._validation import check_path
-from .errors import ImageInputError, InputTypeError, InputValueError, NoDigitError
+from .errors import ImageInputError, InputTypeError, InputValueError, NoDigitError, os_reason
 
 __all__ = [
     "GROUP_SHARE",
@@ -147,7 +147,7 @@ def _read_file(path: Path) -> np.ndarray:
     try:
         exists = path.is_file()
     except OSError as error:  # a name too long, say
-        raise ImageInputError(f"Cannot open {path}: {error.strerror or error}.") from error
+        raise ImageInputError(f"Cannot open {path}: {os_reason(error)}.") from error
     if not exists:
         what = "is a folder, not an image file" if path.is_dir() else "does not exist"
         raise ImageInputError(f"No image file at {path}: it {what}; check the path.")
@@ -386,7 +386,7 @@ def no_digit_reason(mask: np.ndarray, box: tuple[int, int, int, int], result: np
     large = sum(1 for pixels in groups if pixels >= GROUP_SHARE * total)
     side_by_side = large >= 2 and box_width >= PAIR_ASPECT * box_height
     if not side_by_side:
-        labels, count = ndimage.label(digit, structure=np.ones((3, 3)))
+        labels, _ = ndimage.label(digit, structure=np.ones((3, 3)))
         pieces = []
         for label, found in enumerate(ndimage.find_objects(labels), start=1):
             if np.count_nonzero(labels[found] == label) >= GROUP_SHARE * total:

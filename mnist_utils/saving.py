@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_path
-from .errors import InputTypeError, ModelFileError
-from .files import atomic_path
+from ._validation import check_model, check_path
+from .errors import InputTypeError, ModelFileError, os_reason
+from .files import atomic_path, check_writable
 
 __all__ = ["INPUT_SHAPES", "check_classifier", "load_model", "load_model_and_record", "read_record", "write_model"]
 
@@ -58,19 +58,15 @@ def write_model(model: Any, path: str | os.PathLike[str], record: dict | None = 
     FileWriteError
         If the file cannot be written.
     """
-    import keras
-
-    if not isinstance(model, keras.Model):
-        raise InputTypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    check_model(model)
     if record is not None and not isinstance(record, dict):
         raise InputTypeError(f"record must be a dict or None, got {type(record).__name__}.")
+    record = record or {}
     path = check_path(path, name)
     try:
-        payload = json.dumps(record if record is not None else {}, indent=1).encode()
+        json.dumps(record)
     except (TypeError, ValueError) as error:
         raise InputTypeError(f"record must hold only what JSON can (numbers, strings, lists, dicts): {error}.") from None
-    from .files import check_writable
-
     check_writable(path, name=name, suffix=".keras")
     with atomic_path(path, name=name) as temporary:
         model.save(temporary)
@@ -80,7 +76,7 @@ def write_model(model: Any, path: str | os.PathLike[str], record: dict | None = 
             for info, data in entries:
                 if info.filename == _METADATA:
                     metadata = json.loads(data)
-                    metadata[_KEY] = json.loads(payload)
+                    metadata[_KEY] = record
                     data = json.dumps(metadata).encode()
                 target.writestr(info, data)
     return path
@@ -99,7 +95,7 @@ def read_record(source: str | os.PathLike[str] | Any) -> dict | None:
             if not path.is_file():
                 return None
         except OSError as error:
-            raise ModelFileError(f"cannot read {path}: {error.strerror or error}.") from error
+            raise ModelFileError(f"cannot read {path}: {os_reason(error)}.") from error
     try:
         with zipfile.ZipFile(source) as archive:
             metadata = json.loads(archive.read(_METADATA))
@@ -139,7 +135,7 @@ def load_model(path: str | os.PathLike[str], *, name: str = "path", check: bool 
     try:
         exists = path.is_file()
     except OSError as error:  # a name too long, say
-        raise ModelFileError(f"cannot read {name} {path}: {error.strerror or error}.") from error
+        raise ModelFileError(f"cannot read {name} {path}: {os_reason(error)}.") from error
     if not exists:
         what = "is a folder, not a .keras file" if path.is_dir() else "does not exist"
         raise ModelFileError(f"{name} {path} {what}. Train a model first: python -m mnist_utils train --model cnn")
@@ -176,7 +172,7 @@ def load_model_and_record(path: str | os.PathLike[str]) -> tuple[Any, dict | Non
     try:
         handle = open(path, "rb")  # noqa: SIM115 (closed below)
     except OSError as error:
-        raise ModelFileError(f"cannot read {path}: {error.strerror or error}.") from error
+        raise ModelFileError(f"cannot read {path}: {os_reason(error)}.") from error
     with handle, tempfile.TemporaryDirectory(prefix="mnist-book-") as folder:
         snapshot = Path(folder) / "model.keras"
         with open(snapshot, "wb") as copy:

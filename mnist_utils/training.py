@@ -21,7 +21,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from ._validation import check_bool, check_choice, check_float, check_int, check_path
+from ._validation import check_bool, check_choice, check_float, check_int, check_model, check_path
 from .data import default_cache_dir, load_mnist, train_validation_split
 from .errors import InputTypeError, InputValueError, ModelFileError
 from .models import build_cnn, build_original_mlp
@@ -182,12 +182,19 @@ def _compile_and_fit(
     return history.history
 
 
+def _require_config(config: object) -> None:
+    if not isinstance(config, TrainingConfig):
+        raise InputTypeError(
+            f"config must be a TrainingConfig, got {type(config).__name__}; for example "
+            "dataclasses.replace(MLP_RECIPE, epochs=3)."
+        )
+
+
 def _check_config(config: TrainingConfig | None, model: str, verbose: int) -> TrainingConfig:
     check_choice(verbose, "verbose", (0, 1, 2))
     if config is None:
         return RECIPES[model]
-    if not isinstance(config, TrainingConfig):
-        raise InputTypeError(f"config must be a TrainingConfig, got {type(config).__name__}.")
+    _require_config(config)
     if config.model != model:
         raise InputValueError(
             f"config is a recipe for the {config.model!r} network, not the {model!r}; "
@@ -263,11 +270,7 @@ def train(config: TrainingConfig, *, verbose: int = 0) -> tuple[keras.Model, dic
     InputValueError
         If ``verbose`` is not 0, 1 or 2.
     """
-    if not isinstance(config, TrainingConfig):
-        raise InputTypeError(
-            f"config must be a TrainingConfig, got {type(config).__name__}; for example "
-            "dataclasses.replace(MLP_RECIPE, epochs=3)."
-        )
+    _require_config(config)
     return _TRAINERS[config.model](config, verbose=verbose)
 
 
@@ -282,8 +285,7 @@ def model_path(config: TrainingConfig, cache_dir: str | os.PathLike[str] | None 
 
     ``cache_dir`` defaults to ``$MNIST_BOOK_CACHE/models`` (or ``~/.cache/mnist-book/models``).
     """
-    if not isinstance(config, TrainingConfig):
-        raise InputTypeError(f"config must be a TrainingConfig, got {type(config).__name__}.")
+    _require_config(config)
     folder = check_path(cache_dir, "cache_dir") if cache_dir is not None else default_cache_dir() / "models"
     return folder / f"{config.model}-{config.fingerprint()}.keras"
 
@@ -315,8 +317,7 @@ def save_model(
     FileWriteError
         If the cache folder cannot be written.
     """
-    if not isinstance(model, keras.Model):
-        raise InputTypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    check_model(model)
     record = training_record(config, history=history, wall_time=wall_time)
     return write_model(model, model_path(config, cache_dir), record, name="the model cache")
 
@@ -333,8 +334,7 @@ def training_record(
     InputValueError
         If ``wall_time`` is negative or not finite.
     """
-    if not isinstance(config, TrainingConfig):
-        raise InputTypeError(f"config must be a TrainingConfig, got {type(config).__name__}.")
+    _require_config(config)
     if history is not None and not isinstance(history, dict):
         raise InputTypeError(f"history must be a dict of lists (History.history), got {type(history).__name__}.")
     try:

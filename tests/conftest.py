@@ -11,7 +11,7 @@ import matplotlib
 import pytest
 
 from browser import browser, site  # noqa: F401 (fixtures of the browser tests)
-from small_models import dense
+from bad_inputs import dense
 
 matplotlib.use("Agg")
 

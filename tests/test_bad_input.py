@@ -11,7 +11,6 @@ The command line has its own tables in ``tests/test_cli.py``.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -21,7 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from small_models import dense as _dense
+from bad_inputs import FOREIGN_MODELS, png_claiming
+from bad_inputs import dense as _dense
 
 from mnist_utils import data, evaluation, export, files, handwriting, models, plotting, preprocessing, saving, training
 from mnist_utils.errors import (
@@ -704,15 +704,8 @@ def test_fuzzed_image_files(tmp_path, fmt, seed):
 )
 def test_huge_image_headers_are_refused_before_decoding(tmp_path, width, height):
     """A PNG whose header claims the size: refused from the header (there are no pixels)."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     path = tmp_path / "claims.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    path.write_bytes(png_claiming(width, height))
     _check(lambda: handwriting.to_mnist_format(path), ImageInputError, "at most 25,000,000")
 
 
@@ -721,22 +714,7 @@ def test_huge_image_headers_are_refused_before_decoding(tmp_path, width, height)
 # ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "fragment"),
-    [
-        ("five_inputs", "takes input of shape (None, 5)"),
-        ("three_classes", "answers with shape (None, 3)"),
-        ("logits", "does not answer with probabilities"),
-        ("sigmoid", "does not answer with probabilities"),
-        ("colour_input", "takes input of shape (None, 28, 28, 3)"),
-        ("truncated", "is not a .keras archive: the file is truncated or damaged"),
-        ("text", "is not a .keras archive"),
-        ("empty", "is not a .keras archive"),
-        ("no_config", "cannot load"),
-        ("bad_config", "cannot load"),
-        ("h5", "must be a .keras file saved by Keras 3, got suffix '.h5'"),
-    ],
-)
+@pytest.mark.parametrize(("name", "fragment"), FOREIGN_MODELS)
 def test_load_model_checks_what_it_loads(model_files, name, fragment):
     _check(lambda: saving.load_model(model_files[name], name="--model-path"), ModelFileError, fragment)
 

@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bad_inputs import FOREIGN_MODELS, png_claiming
+
 from mnist_utils import __version__, cli
 from mnist_utils.data import load_mnist
 
@@ -175,9 +177,6 @@ def test_a_closed_pipe_ends_quietly(trained, digit_files, workdir):
 @pytest.fixture(scope="module")
 def bad_images(workdir, digit_files):
     """Image files a user may pass by mistake, each with the start of the error it must get."""
-    import struct
-    import zlib
-
     folder = workdir / "bad-images"
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -196,11 +195,7 @@ def bad_images(workdir, digit_files):
     Image.fromarray(255 - np.concatenate([x_test[0], x_test[1]], axis=1)).resize((560, 280)).save(
         add("two-digits.png", "pieces side by side"))
 
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    add("claims-65535.png", "at most 25,000,000").write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 65535, 65535, 8, 0, 0, 0, 0)) + chunk(b"IEND", b""))
+    add("claims-65535.png", "at most 25,000,000").write_bytes(png_claiming(65535, 65535))
     Image.new("L", (6000, 5000), 255).save(add("30-megapixels.png", "has 6000×5000 = 30,000,000 pixels"))
     Image.new("LAB", (60, 60)).save(add("lab.tif", "blank"))
     add("notes.png", "Cannot read").write_text("hello")
@@ -288,22 +283,7 @@ def test_unwritable_outputs_fail_before_training(capfd, monkeypatch, workdir, se
     assert err.startswith("error: ") and fragment in err and len(err.splitlines()) == 1, err
 
 
-@pytest.mark.parametrize(
-    ("name", "fragment"),
-    [
-        ("five_inputs", "takes input of shape (None, 5)"),
-        ("three_classes", "answers with shape (None, 3)"),
-        ("logits", "does not answer with probabilities"),
-        ("sigmoid", "does not answer with probabilities"),
-        ("colour_input", "takes input of shape (None, 28, 28, 3)"),
-        ("truncated", "is not a .keras archive"),
-        ("text", "is not a .keras archive"),
-        ("empty", "is not a .keras archive"),
-        ("no_config", "cannot load --model-path"),
-        ("bad_config", "cannot load --model-path"),
-        ("h5", "must be a .keras file saved by Keras 3"),
-    ],
-)
+@pytest.mark.parametrize(("name", "fragment"), FOREIGN_MODELS)
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
 def test_foreign_or_broken_models_are_refused(capfd, monkeypatch, workdir, model_files, digit_files, name, fragment,
                                               command):
