@@ -9,6 +9,7 @@ empty or the answer, and that standard error is exactly one line per failure.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -198,6 +199,12 @@ def bad_images(workdir, digit_files):
     add("claims-65535.png", "at most 25,000,000").write_bytes(png_claiming(65535, 65535))
     Image.new("L", (6000, 5000), 255).save(add("30-megapixels.png", "has 6000×5000 = 30,000,000 pixels"))
     Image.new("LAB", (60, 60)).save(add("lab.tif", "blank"))
+    palette_bmp = io.BytesIO()
+    Image.new("P", (60, 60)).save(palette_bmp, format="BMP")
+    broken = bytearray(palette_bmp.getvalue())
+    broken[46:50] = (2**20).to_bytes(4, "little")  # the header's palette size: a million colours
+    add("broken-palette.bmp", "Unsupported BMP Palette size").write_bytes(bytes(broken))
+    add("palette-cut.bmp", "Cannot read").write_bytes(palette_bmp.getvalue()[:154])  # ends inside the palette
     add("notes.png", "Cannot read").write_text("hello")
     add("empty.png", "Cannot read").write_bytes(b"")
     whole = digit_files[0][0].read_bytes()
@@ -330,7 +337,7 @@ def test_predict_on_fuzzed_files(capfd, monkeypatch, workdir, trained, digit_fil
 
 def test_the_listed_examples_from_a_real_process(workdir, trained, model_files, bad_images):
     """The issue's examples, run as a user runs them: one line each on stderr, nothing else."""
-    names = ["claims-65535.png", "lab.tif", "long", "noise.png"]
+    names = ["claims-65535.png", "lab.tif", "broken-palette.bmp", "long", "noise.png"]
     result = run("predict", *(str(bad_images[n][0]) for n in names), "--model-path", str(trained), cache=workdir)
     assert result.returncode == 1 and result.stdout == ""
     assert [line.split(": error: ")[0] for line in result.stderr.splitlines()] == [str(bad_images[n][0]) for n in names]
