@@ -18,6 +18,8 @@ Modules
     Turn any picture of one digit into MNIST's format, or say why there is no digit.
 :mod:`mnist_utils.export`
     Export a model to ONNX and check that ONNX Runtime agrees with Keras.
+:mod:`mnist_utils.distributed`
+    Train the CNN with ``tf.distribute``: replicas on several devices, or worker processes.
 :mod:`mnist_utils.saving`
     Save and load models, each with its record inside, and check what is loaded.
 :mod:`mnist_utils.files`

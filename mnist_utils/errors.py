@@ -21,6 +21,8 @@ Exception                   Also a                 Raised when
 :class:`ModelFileError`     ``ValueError``         a model file is missing, damaged or not a digit
                                                    classifier of the book's kind
 :class:`FileWriteError`     ``OSError``            a file cannot be written where asked
+:class:`DistributedError`   ``RuntimeError``       a worker process of a distributed run failed
+                                                   or did not finish in time
 ==========================  =====================  ==========================================
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 __all__ = [
     "DatasetError",
+    "DistributedError",
     "FileWriteError",
     "ImageInputError",
     "InputTypeError",
@@ -69,6 +72,10 @@ class ModelFileError(MnistUtilsError, ValueError):
 
 class FileWriteError(MnistUtilsError, OSError):
     """A file cannot be written where it was asked for (no permission, not a folder, …)."""
+
+
+class DistributedError(MnistUtilsError, RuntimeError):
+    """A worker process of a distributed training run failed, or did not finish in time."""
 
 
 def os_reason(error: OSError) -> str:

@@ -9,7 +9,7 @@ Usage:
     (``tests/colab/preinstalled.txt``: Colab's versions, never this book's pins), a stand-in
     ``google.colab`` module imported at kernel start as Colab's kernel does, and the chapters'
     Colab set-up cell pointed at this checkout (``MNIST_BOOK_SOURCE=file://…``) instead of
-    GitHub. Chapters 1, 3 and 5 then run top to bottom, each in a fresh kernel after the
+    GitHub. Chapters 1, 3, 5 and 9 then run top to bottom, each in a fresh kernel after the
     environment is put back as Colab provides it, and chapter 8's set-up cell installs the
     ONNX tools. Every preinstalled package must keep its version: TensorFlow and Keras above
     all. Chapter 5 trains its model on Colab's TensorFlow, so its hidden accuracy floors are
@@ -18,7 +18,8 @@ Usage:
     A fresh virtual environment on Python 3.11, ``pip install -r binder/requirements.txt``
     and ``binder/postBuild``, as repo2docker does. ``postBuild`` must leave both trained
     models where the chapters look for them; JupyterLab (what Binder opens) must start; and
-    chapters 1, 3 and 8 (which loads both models, exports them and checks them) run in it.
+    chapters 1, 3, 8 (which loads both models, exports them and checks them) and 9 (which
+    starts TensorFlow worker processes beside the kernel) run in it.
 
 Each chapter's wall time and peak memory are printed; the last line counts what passed.
 Nothing here reaches the network except pip, for packages.
@@ -44,8 +45,8 @@ from sync_repository import SOURCE_VARIABLE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PREINSTALLED = ROOT / "tests" / "colab" / "preinstalled.txt"
-COLAB_CHAPTERS = ["01_data_exploration", "03_model_definition", "05_evaluation"]
-BINDER_CHAPTERS = ["01_data_exploration", "03_model_definition", "08_draw_a_digit"]
+COLAB_CHAPTERS = ["01_data_exploration", "03_model_definition", "05_evaluation", "09_distributed_training"]
+BINDER_CHAPTERS = ["01_data_exploration", "03_model_definition", "08_draw_a_digit", "09_distributed_training"]
 KERNEL_NAME = "stand-in"
 QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
