@@ -182,8 +182,7 @@ def train_replicated(
     import keras
     import tensorflow as tf
 
-    from .models import build_cnn
-    from .training import CNN_RECIPE, TrainingConfig, set_seed
+    from .training import CNN_RECIPE, TrainingConfig, build_model, make_optimizer, set_seed
 
     config = CNN_RECIPE if config is None else config
     if not isinstance(config, TrainingConfig) or config.model != "cnn":
@@ -212,9 +211,8 @@ def train_replicated(
 
     batches = iter(strategy.distribute_datasets_from_function(dataset))
     with strategy.scope():
-        model = build_cnn(shift=config.augment_shift, rotation=config.augment_rotation)
-        schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, epochs * steps_per_epoch)
-        optimizer = keras.optimizers.Adam(learning_rate=schedule)
+        model = build_model(config)  # the CNN, with the recipe's augmentation
+        optimizer = make_optimizer(config, epochs * steps_per_epoch)  # Adam, cosine-decayed
         loss_function = keras.losses.SparseCategoricalCrossentropy(reduction="none")
 
     def replica_step(x, y):
@@ -534,10 +532,9 @@ def accuracy_of(model, images: np.ndarray, labels: np.ndarray) -> float:
     a plain copy with the same weights answers the same, on one device.
     """
     from .evaluation import accuracy, predict_probabilities
-    from .models import build_cnn
-    from .training import CNN_RECIPE
+    from .training import CNN_RECIPE, build_model
 
-    copy = build_cnn(shift=CNN_RECIPE.augment_shift, rotation=CNN_RECIPE.augment_rotation)
+    copy = build_model(CNN_RECIPE)
     copy.set_weights(model.get_weights())
     return accuracy(labels, predict_probabilities(copy, images).argmax(axis=1))
 
