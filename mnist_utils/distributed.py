@@ -54,7 +54,7 @@ __all__ = [
     "worker_main",
 ]
 
-#: How many logical CPU devices :func:`split_cpu` makes by default: enough for 1, 2 and 4 replicas.
+#: How many logical CPU devices :func:`split_cpu` makes by default, enough for 1, 2 and 4 replicas.
 MAX_REPLICAS = 4
 
 

@@ -163,8 +163,8 @@ class TrainingConfig:
 #: The recipe chapter 4 teaches for the original MLP.
 MLP_RECIPE = TrainingConfig()
 
-#: The original write-up's recipe for the same network: Keras's defaults (batch 32, a
-#: constant Adam learning rate of 1e-3, one step per call), for 12 epochs. The benchmark
+#: The original write-up's recipe for the same network, which is Keras's defaults (batch 32,
+#: a constant Adam learning rate of 1e-3, one step per call), for 12 epochs. The benchmark
 #: measures the book's recipe against it.
 ORIGINAL_RECIPE = TrainingConfig(
     model="mlp", batch_size=32, epochs=12, learning_rate=1e-3, steps_per_execution=1, schedule="constant"
