@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mnist_utils.distributed import peak_memory_bytes
 from mnist_utils.files import write_text
 
 ROOT = Path(__file__).resolve().parent
@@ -34,14 +35,7 @@ def _kernel_peak_bytes(notebook) -> int | None:
     """Peak resident memory (``VmHWM``) of the kernel nbval started for ``notebook``."""
     kernel = getattr(notebook, "kernel", None)
     pid = getattr(getattr(getattr(kernel, "km", None), "provisioner", None), "pid", None)
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (OSError, TypeError):
-        return None  # no /proc (not Linux) or no kernel: nothing to measure
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return None
+    return None if pid is None else peak_memory_bytes(pid)  # None also off Linux (no /proc)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -147,9 +147,7 @@ class Recipe:
     def describe(self) -> dict:
         """The recipe as the results record it: its name, every field of its config, and the network."""
         config = self.config
-        return {"name": self.name, **dataclasses.asdict(config), "cosine": config.schedule == "cosine",
-                "network": "kerasio" if self.kerasio else config.model,
-                "shift": config.augment_shift, "rotation": config.augment_rotation}
+        return {"name": self.name, **dataclasses.asdict(config), "network": "kerasio" if self.kerasio else config.model}
 
 
 def build_kerasio() -> keras.Model:

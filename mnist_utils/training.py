@@ -206,9 +206,10 @@ def compile_model(model: keras.Model, config: TrainingConfig, n_train: int) -> k
     same call out in full; a test proves that they train the same weights as :func:`train`.
     """
     check_model(model)
+    config = _require_config(config)
     n_train = check_int(n_train, "n_train", minimum=1)
     model.compile(
-        optimizer=make_optimizer(config, _require_config(config).epochs * config.steps_per_epoch(n_train)),
+        optimizer=make_optimizer(config, config.epochs * config.steps_per_epoch(n_train)),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=config.jit_compile,
