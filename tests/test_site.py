@@ -4,6 +4,8 @@ On each page: no JavaScript error in the console, no failed request, no request 
 other host (the site works offline), no broken image, no link inside the site to a
 missing page or anchor, every figure of a chapter's notebook present, equations typeset
 by the book's own MathJax, and Binder and Colab launch buttons on every notebook page.
+Every figure of a notebook has a number, a caption and alt text that describes it, and its
+smallest text is readable in the page's content column at 1280 px.
 A full-page screenshot of each page is saved in ``artifacts/screenshots``.
 """
 
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from PIL import Image
 
 from browser import ARTIFACTS, ROOT, open_context
 
@@ -27,6 +31,46 @@ PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in par
 #: Pages Sphinx makes by itself.
 GENERATED = ["genindex", "search", "py-modindex"]
 SCREENSHOTS = ARTIFACTS / "screenshots"
+#: The smallest text a figure may show, in CSS pixels, once scaled to the page's column.
+MIN_TEXT_PX = 9.0
+
+sys.path.insert(0, str(ROOT / "tools"))
+from execute_notebooks import DPI_KEY, FONT_KEY  # noqa: E402
+
+
+def figure_problems(figures: list[dict], site_root: Path, page: str) -> list[str]:
+    """What is wrong with a page's figures, as measured in the browser.
+
+    ``figures`` holds, per image, its ``src``, ``alt``, ``caption`` (the text of the
+    enclosing figure's caption, or ``None``) and its ``shown`` and ``natural`` widths.
+    The smallest text is the font size recorded in the PNG when the notebook was executed
+    (``tools/execute_notebooks.py``), at the PNG's resolution, scaled as the page shows it.
+    """
+    problems = []
+    for number, figure in enumerate(figures, 1):
+        name = f"{page}, image {number}"
+        alt = (figure["alt"] or "").strip()
+        file_name = Path(figure["src"]).name
+        if len(alt) < 20 or alt == file_name or re.fullmatch(r"\S+\.(png|jpe?g|svg)", alt):
+            problems.append(f"{name}: alt text {alt!r} does not describe the figure")
+        if not (figure["caption"] or "").strip():
+            problems.append(f"{name}: no numbered caption (set mystnb.figure.caption and name)")
+        elif not re.match(r"Fig\. \d+", figure["caption"].strip()):
+            problems.append(f"{name}: caption {figure['caption'][:40]!r} has no figure number")
+        path = site_root / Path(figure["page_dir"], figure["src"])
+        info = Image.open(path).info if path.is_file() else {}
+        if FONT_KEY not in info:
+            problems.append(f"{name}: {file_name} records no font size: re-execute it with make notebooks")
+            continue
+        scale = min(1.0, figure["shown"] / figure["natural"])
+        smallest = float(info[FONT_KEY]) / 72 * float(info[DPI_KEY]) * scale
+        if smallest < MIN_TEXT_PX:
+            problems.append(
+                f"{name}: its smallest text is {float(info[FONT_KEY]):g} pt, shown {smallest:.1f} px high at "
+                f"{figure['shown']} of {figure['natural']} px wide (at least {MIN_TEXT_PX:g} px): draw it "
+                "narrower or with larger text"
+            )
+    return problems
 
 
 def test_the_table_of_contents_lists_pages():
@@ -101,6 +145,15 @@ def test_page_works_in_a_browser(page, site, browser):
         if expected is not None:
             shown = tab.locator(".cell_output img").count()
             assert shown == expected, f"{page} shows {shown} of its {expected} figures"
+            figures = tab.evaluate(
+                "Array.from(document.querySelectorAll('.cell_output img')).map(i => ({src: i.getAttribute('src'),"
+                " alt: i.getAttribute('alt'), shown: i.clientWidth, natural: i.naturalWidth,"
+                " caption: i.closest('figure')?.querySelector('figcaption')?.innerText ?? null}))"
+            )
+            for figure in figures:
+                figure["page_dir"] = Path(page).parent.as_posix()
+            problems = figure_problems(figures, site.root, page)
+            assert problems == [], "\n".join(problems)
             launch = tab.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
             assert any(link.startswith("https://mybinder.org/v2/gh/") for link in launch), "no Binder button"
             assert any(link.startswith("https://colab.research.google.com/github/") for link in launch), (
