@@ -25,7 +25,7 @@ def test_plot_digits_titles_each_image_and_marks_errors():
     assert fig._suptitle.get_text() == "T"
     titled = [ax for ax in fig.axes if ax.get_title()]
     assert len(titled) == 12 and len(fig.axes) == 15
-    assert titled[3].get_title() == "true 3 → 8 (90%)"
+    assert titled[3].get_title() == "true 3\n→ 8 (90%)"
     assert titled[3].title.get_color() == "tab:red" and titled[0].title.get_color() == "black"
 
 
@@ -57,3 +57,12 @@ def test_confusion_matrix_plot():
     assert ax.texts[0].get_text() == "50.0"
     with pytest.raises(ValueError, match="10×10"):
         plot_confusion_matrix(np.eye(3))
+
+
+def test_plot_digits_fills_the_content_column_by_default():
+    from mnist_utils.plotting import COLUMN_INCHES
+
+    for ncols in (4, 10):
+        fig = plot_digits(IMAGES, LABELS, ncols=ncols)
+        assert fig.get_figwidth() == pytest.approx(COLUMN_INCHES)
+    assert plot_digits(IMAGES, ncols=4, size=2.0).get_figwidth() == pytest.approx(8.0)
