@@ -118,7 +118,7 @@ class Visit:
 
 def open_context(browser, site: Site, **options):
     """A fresh browser context that blocks other hosts, and the :class:`Visit` it records into."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
     visit = Visit()
 
     def route(route) -> None:

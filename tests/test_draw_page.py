@@ -178,7 +178,7 @@ def test_drawn_digits_are_read_correctly_and_match_python(demo, keras_models, mo
         pixel_diffs.append(pixel_diff)
         probability_diffs.append(probability_diff)
         predictions[digit] = state["prediction"]
-        assert f"reads a {state['prediction']}" in state["status"]
+        assert f"reads it as {state['prediction']} (" in state["status"]
     assert predictions == {digit: digit for digit in STROKES}
     assert visit.problems() == []
     _record(f"parity_{model}", {"max_pixel_diff": max(pixel_diffs), "max_probability_diff": max(probability_diffs)})
@@ -192,6 +192,30 @@ def test_a_digit_drawn_with_a_finger(demo, keras_models):
     check_against_python(state, keras_models)
     assert state["prediction"] == 4
     assert visit.problems() == []
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (360, 740)])
+def test_on_a_phone_the_probabilities_stay_in_view_while_drawing(site, browser, width, height):
+    """On a phone-sized screen, the bars sit beside the pad, not below it, out of view."""
+    context, visit = open_context(browser, site, has_touch=True, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto(site.page_url(PAGE), wait_until="load")
+        page.evaluate("window.drawDigitReady")
+        x, y, pad_width, pad_height = _canvas_box(page)
+        bars = page.locator(".dd-bars").bounding_box()
+        assert pad_width >= 150, f"the pad is only {pad_width:.0f} px wide on a {width} px screen"
+        assert bars["x"] >= x + pad_width - 1, "the bars are not beside the pad"
+        assert bars["x"] + bars["width"] <= width, "the bars run off the screen"
+        assert y >= 0 and bars["y"] >= 0 and max(y + pad_height, bars["y"] + bars["height"]) <= height, (
+            "the pad and its bars do not fit on the screen together"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+        draw_with_touch(page, STROKES[4])
+        assert page_state(page)["prediction"] == 4
+        assert visit.problems() == []
+    finally:
+        context.close()
 
 
 def test_clear_empties_the_pad(demo):

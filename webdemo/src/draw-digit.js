@@ -208,7 +208,7 @@ class DrawDigit {
     if (probabilities) {
       const model = this.modelName.toUpperCase();
       this.setStatus(
-        `The ${model} reads a ${best} (${(100 * probabilities[best]).toFixed(1)} %), ` +
+        `The ${model} reads it as ${best} (${(100 * probabilities[best]).toFixed(1)} %), ` +
           `in ${this.last.inferenceMs.toFixed(1)} ms.`,
       );
     }
