@@ -89,3 +89,36 @@ def test_parity_holds_is_strict():
     assert Parity(images=10, max_abs_diff=1e-6, argmax_mismatches=0).holds()
     assert not Parity(images=10, max_abs_diff=1e-6, argmax_mismatches=1).holds()
     assert not Parity(images=10, max_abs_diff=2e-5, argmax_mismatches=0).holds(1e-5)
+
+
+def _chapter_cell(marker: str) -> str:
+    import nbformat
+
+    from pathlib import Path
+
+    notebook = nbformat.read(Path(__file__).parents[1] / "chapters" / "08_draw_a_digit.ipynb", as_version=4)
+    return next(cell.source for cell in notebook.cells if cell.cell_type == "code" and marker in cell.source)
+
+
+def test_the_chapters_export_by_hand_computes_what_export_onnx_computes(test_images, tmp_path, monkeypatch):
+    """Chapter 8 shows the export call itself; ``export_onnx`` must compute the same network."""
+    import tempfile
+    from pathlib import Path
+
+    import onnxruntime
+
+    keras.utils.set_random_seed(3)
+    model = build_cnn(shift=0.1, rotation=0.05)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    namespace = {"models": {"cnn": model}, "inference_model": inference_model, "np": np, "Path": Path,
+                 "tempfile": tempfile}
+    exec(_chapter_cell('.export(folder / "cnn-by-hand.onnx"'), namespace)
+    by_hand = namespace["folder"] / "cnn-by-hand.onnx"
+    helper = export_onnx(model, tmp_path / "helper.onnx")
+    images = (test_images[:256] / 255.0).astype(np.float32).reshape(-1, 28, 28, 1)
+    outputs = []
+    for path in (by_hand, helper):
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        outputs.append(session.run(None, {session.get_inputs()[0].name: images})[0])
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    assert outputs[0].shape == (256, 10)
