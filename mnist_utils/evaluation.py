@@ -13,14 +13,16 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
-from ._validation import check_choice, check_images, check_int, check_labels, check_probabilities
+from ._validation import check_choice, check_float, check_images, check_int, check_labels, check_probabilities
 from .errors import InputTypeError, InputValueError
 from .preprocessing import preprocess_for_model
 
 __all__ = [
     "DIGITS",
     "accuracy",
+    "choose_threshold",
     "confusion_matrix",
+    "coverage_curve",
     "most_confused_pairs",
     "per_class_report",
     "predict_digits",
@@ -214,3 +216,89 @@ def most_confused_pairs(matrix: Any, top: int = 5) -> pd.DataFrame:
     ]
     rows.sort(key=lambda row: (-row[2], row[0], row[1]))
     return pd.DataFrame(rows[:top], columns=["true", "predicted", "count"])
+
+
+def coverage_curve(probabilities: Any, y_true: Any) -> pd.DataFrame:
+    """Accuracy against coverage, for a classifier that answers only when it is confident.
+
+    A threshold ``t`` on the top probability splits the images in two: the model answers
+    those whose confidence is at least ``t`` and says "not sure" for the rest. Raising ``t``
+    answers fewer images (lower *coverage*), usually more of them correctly.
+
+    Parameters
+    ----------
+    probabilities:
+        ``(n, 10)`` softmax outputs.
+    y_true:
+        The ``n`` true digits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct confidence, most confident first, with columns ``threshold``
+        (answer when the top probability is at least this), ``coverage`` (the fraction of
+        images answered) and ``accuracy`` (the fraction of answered images that are right).
+        The last row has coverage 1: the plain accuracy.
+
+    Raises
+    ------
+    InputValueError
+        If ``probabilities`` is not ``(n, 10)`` probabilities, or ``y_true`` is not ``n``
+        digits.
+    InputTypeError
+        If an argument has the wrong type.
+    """
+    digits, confidences = predict_digits(probabilities)
+    y_true = check_labels(y_true, name="y_true", n=len(digits))
+    order = np.argsort(-confidences, kind="stable")
+    sorted_confidences = confidences[order]
+    right = np.cumsum(digits[order] == y_true[order])
+    answered = np.arange(1, len(order) + 1)
+    # With ties, a threshold answers every image of that confidence: keep the last of each run.
+    last = np.r_[sorted_confidences[1:] != sorted_confidences[:-1], True]
+    return pd.DataFrame(
+        {
+            "threshold": sorted_confidences[last].astype(float),
+            "coverage": answered[last] / len(order),
+            "accuracy": right[last] / answered[last],
+        }
+    )
+
+
+def choose_threshold(probabilities: Any, y_true: Any, *, target_accuracy: float) -> float:
+    """The lowest confidence threshold whose answered images reach ``target_accuracy``.
+
+    Choose it on validation data, never on the test set: the threshold is a decision, and
+    the test set must stay out of every decision to measure it honestly.
+
+    Parameters
+    ----------
+    probabilities, y_true:
+        As for :func:`coverage_curve`.
+    target_accuracy:
+        The accuracy the answered images must reach, in ``(0, 1]``.
+
+    Returns
+    -------
+    float
+        The threshold that answers the most images at that accuracy.
+
+    Raises
+    ------
+    InputValueError
+        If no threshold reaches ``target_accuracy`` (the message gives the best accuracy
+        there is), or an argument is invalid as for :func:`coverage_curve`.
+    InputTypeError
+        If an argument has the wrong type.
+    """
+    target_accuracy = check_float(target_accuracy, "target_accuracy", low=0.0, high=1.0, low_open=True)
+    curve = coverage_curve(probabilities, y_true)
+    reaching = curve[curve["accuracy"] >= target_accuracy]
+    if reaching.empty:
+        best = curve.loc[curve["accuracy"].idxmax()]
+        raise InputValueError(
+            f"target_accuracy={target_accuracy:g} is reached at no threshold: the most accurate one, "
+            f"{best['threshold']:.4f}, answers {best['coverage']:.1%} of the images at {best['accuracy']:.2%}. "
+            "Ask for a lower accuracy."
+        )
+    return float(reaching["threshold"].iloc[-1])

@@ -129,3 +129,46 @@ def test_predict_probabilities_rejects_bad_sizes(small_mlp, kwargs, error, messa
 def test_predict_probabilities_checks_the_images(small_mlp):
     with pytest.raises(ValueError, match="images"):
         predict_probabilities(small_mlp, np.zeros((3, 28), dtype=np.uint8))
+
+
+def _confidences(rows):
+    """(n, 10) probabilities whose top digit and confidence are given per row."""
+    probabilities = []
+    for digit, confidence in rows:
+        row = np.full(10, (1 - confidence) / 9)
+        row[digit] = confidence
+        probabilities.append(row)
+    return np.array(probabilities)
+
+
+def test_coverage_curve_answers_the_most_confident_first():
+    from mnist_utils.evaluation import coverage_curve
+
+    probabilities = _confidences([(1, 0.99), (2, 0.9), (3, 0.9), (4, 0.6), (5, 0.5)])
+    y_true = np.array([1, 2, 0, 4, 0])  # the third and the last are wrong
+    curve = coverage_curve(probabilities, y_true)
+    np.testing.assert_allclose(curve["threshold"], [0.99, 0.9, 0.6, 0.5])  # the tie at 0.9 is one row
+    np.testing.assert_allclose(curve["coverage"], [0.2, 0.6, 0.8, 1.0])
+    np.testing.assert_allclose(curve["accuracy"], [1.0, 2 / 3, 3 / 4, 3 / 5])
+
+
+def test_choose_threshold_answers_the_most_images_at_the_target():
+    from mnist_utils.evaluation import choose_threshold
+
+    probabilities = _confidences([(1, 0.99), (2, 0.9), (3, 0.9), (4, 0.6), (5, 0.5)])
+    y_true = np.array([1, 2, 0, 4, 0])
+    assert choose_threshold(probabilities, y_true, target_accuracy=0.75) == pytest.approx(0.6)
+    assert choose_threshold(probabilities, y_true, target_accuracy=0.6) == pytest.approx(0.5)
+    assert choose_threshold(probabilities, y_true, target_accuracy=1.0) == pytest.approx(0.99)
+
+
+def test_choose_threshold_says_when_the_target_is_out_of_reach():
+    from mnist_utils.evaluation import choose_threshold
+
+    probabilities = _confidences([(1, 0.99), (2, 0.9)])
+    with pytest.raises(ValueError, match=r"target_accuracy=0.9 is reached at no threshold.*50.0%"):
+        choose_threshold(probabilities, np.array([0, 0]), target_accuracy=0.9)
+    with pytest.raises(ValueError, match="target_accuracy"):
+        choose_threshold(probabilities, np.array([1, 2]), target_accuracy=0)
+    with pytest.raises(ValueError, match="y_true"):
+        choose_threshold(probabilities, np.array([1, 2, 3]), target_accuracy=0.5)
