@@ -58,7 +58,7 @@ _SHAPES: dict[str, tuple[int, ...]] = {
     "y_test": (10000,),
 }
 
-#: The archive that ships inside the package: ``mnist_utils/_data/mnist.npz``.
+#: The archive that ships inside the package, ``mnist_utils/_data/mnist.npz``.
 #:
 #: :meta hide-value:
 SHIPPED_PATH: Path = Path(__file__).resolve().parent / "_data" / "mnist.npz"
