@@ -16,7 +16,7 @@ from .errors import InputTypeError, InputValueError
 #: The most images ``plot_digits`` draws in one figure (20 rows of 20).
 MAX_PLOTTED_IMAGES = 400
 
-#: The width, in inches, of the book's content column at the notebooks' 100 dpi: 688 px, as
+#: The width in inches of the book's content column at the notebooks' 100 dpi, which is 688 px as
 #: the site shows it at 1280 px. A figure drawn this wide is shown at its natural size, so
 #: 9-point text stays 12.5 px high; wider figures are scaled down, and their text with them.
 COLUMN_INCHES = 6.88
