@@ -20,10 +20,11 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to; containers and CI machines often are root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install node web book test unit lab colab-test binder-test sync-repository bench memory notebooks lock clean
+.PHONY: help install node web book pdf test unit lab colab-test binder-test sync-repository bench memory notebooks lock clean
 
 help:
-	@echo "make book             set up .venv and webdemo/node_modules, export the models, build the HTML into _build/html"
+	@echo "make book             set up .venv and webdemo/node_modules, export the models, build the HTML and the PDF into _build/html"
+	@echo "make pdf              the whole book as one PDF, _build/html/mnist-keras-book.pdf (make book runs it)"
 	@echo "make test             unit tests and nbval on every chapter, then the book, then the browser tests"
 	@echo "make unit             the unit tests alone (about a minute): the quick loop while working on mnist_utils"
 	@echo "make lab              open the chapters in JupyterLab"
@@ -59,7 +60,13 @@ web: $(STAMP) $(NODE_STAMP)
 # nothing itself. `make notebooks` re-executes and stores them.
 book: web
 	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
+	$(BIN)/python tools/build_pdf.py
 	@echo "Open _build/html/index.html"
+
+# The whole book as one PDF, linked from the introduction: Jupyter Book's single-page HTML,
+# printed by the system's Chromium (tools/build_pdf.py). `make book` runs it.
+pdf: web
+	$(BIN)/python tools/build_pdf.py
 
 # Each notebook is executed once and each model trained once: nbval runs the chapters
 # (chapter 4 trains the MLP, chapter 6 the CNN, both saved in .cache); the book build then

@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import http.server
-import os
-import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,29 +20,19 @@ from urllib.parse import urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from chromium import CHROMIUM_ARGS, MISSING, find_chromium  # noqa: E402
+
 SITE = ROOT / "_build" / "html"
 #: Screenshots and measurements of the browser tests, kept for people to look at.
 ARTIFACTS = ROOT / "artifacts"
-#: Flags for Chromium as root in a sandbox without network (see the README).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def chromium_path() -> str:
-    """The Chromium executable: ``$CHROMIUM``, or ``chromium`` on the ``PATH``."""
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    """The Chromium executable (:func:`chromium.find_chromium`); the test fails without one."""
+    path = find_chromium()
     if not path:
-        pytest.fail(
-            "Chromium is needed for the browser tests: install it (Debian: apt-get install "
-            "chromium chromium-driver) or set $CHROMIUM to its executable."
-        )
+        pytest.fail(MISSING)
     return path
 
 

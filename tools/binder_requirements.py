@@ -27,7 +27,7 @@ from mnist_utils.files import write_text
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "binder" / "requirements.txt"
 #: Direct requirements that build or test the book and that no reader's session needs.
-NOT_FOR_READERS = {"jupyter-book", "pytest", "nbval", "playwright", "check-jsonschema", "zizmor"}
+NOT_FOR_READERS = {"jupyter-book", "pytest", "nbval", "playwright", "pypdf", "check-jsonschema", "zizmor"}
 #: Packaging tools that every environment already has and that ``pip freeze`` leaves out.
 PACKAGING_TOOLS = {"pip", "setuptools", "wheel"}
 HEADER = """\

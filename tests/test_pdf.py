@@ -1,0 +1,93 @@
+"""The book's PDF (``make pdf``, run by ``make book``), read back: every chapter, every figure,
+the glued numbers, and equations typeset rather than left as TeX source."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+
+import nbformat
+import pytest
+import yaml
+
+from browser import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+from build_pdf import PDF  # noqa: E402
+
+#: Runs after the book build (`make test`, second phase).
+pytestmark = pytest.mark.book
+
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+NOTEBOOKS = [ROOT / f"{entry['file']}.ipynb" for part in TOC["parts"] for entry in part["chapters"]
+             if (ROOT / f"{entry['file']}.ipynb").is_file()]
+
+
+@pytest.fixture(scope="module")
+def pdf():
+    from pypdf import PdfReader
+
+    if not PDF.is_file():
+        pytest.fail(f"No PDF at {PDF}: run `make book` (or `make pdf`) first.")
+    reader = PdfReader(PDF)
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    # NFKC turns the typeset ligatures back into letters ("ﬂ" into "fl").
+    return reader, re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
+
+
+def _figures(path) -> int:
+    notebook = nbformat.read(path, as_version=4)
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in notebook.cells
+        if cell.cell_type == "code" and not {"remove-cell", "remove-output"} & set(cell.metadata.get("tags", []))
+        for output in cell.outputs
+    )
+
+
+def _glued(path) -> dict[str, str]:
+    """The text values a notebook glues (as stored in its outputs) and shows in its prose."""
+    notebook = nbformat.read(path, as_version=4)
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    values = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            value = output.get("data", {}).get("application/papermill.record/text/plain")
+            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if key and value and f"{{glue:text}}`{key}`" in prose:
+                values[key] = value.strip("'\"")
+    return values
+
+
+def test_the_pdf_holds_every_chapter_in_order(pdf):
+    reader, text = pdf
+    titles = [nbformat.read(path, as_version=4).cells[0].source.splitlines()[0].lstrip("# ").strip()
+              for path in NOTEBOOKS]
+    positions = [text.find(title) for title in titles]
+    assert -1 not in positions, [title for title, at in zip(titles, positions) if at == -1]
+    assert positions == sorted(positions)
+    assert len(reader.pages) >= 10 * len(NOTEBOOKS) // 2
+
+
+def test_the_pdf_shows_every_figure(pdf):
+    reader, _ = pdf
+    images = sum(len(page.images) for page in reader.pages)
+    expected = sum(_figures(path) for path in NOTEBOOKS)
+    assert expected >= 30 and images >= expected, (images, expected)
+
+
+@pytest.mark.parametrize("chapter", ["05_evaluation", "06_convolutional_networks"])
+def test_the_pdf_shows_the_glued_numbers(pdf, chapter):
+    _, text = pdf
+    glued = _glued(ROOT / "chapters" / f"{chapter}.ipynb")
+    numbers = {key: value for key, value in glued.items() if re.fullmatch(r"[\d.,]+ ?%", value)}
+    assert numbers, f"{chapter} glues no percentage"
+    missing = {key: value for key, value in numbers.items() if value not in text}
+    assert not missing, f"glued numbers of {chapter} not in the PDF: {missing}"
+
+
+def test_the_pdf_typesets_its_equations(pdf):
+    _, text = pdf
+    assert "\\frac" not in text and "\\sum" not in text and "$$" not in text
