@@ -19,6 +19,7 @@ from .preprocessing import preprocess_for_model
 
 __all__ = [
     "DIGITS",
+    "NOT_SURE_TARGET",
     "accuracy",
     "choose_threshold",
     "confusion_matrix",
@@ -31,6 +32,11 @@ __all__ = [
 
 #: The ten classes, in order.
 DIGITS: tuple[int, ...] = tuple(range(10))
+
+#: The accuracy asked of a network's answers when it may say "not sure" instead. Chapter 7
+#: and the drawing pad choose each network's confidence threshold for it on the validation
+#: split, with :func:`choose_threshold`.
+NOT_SURE_TARGET = 0.999
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -218,6 +218,32 @@ def test_on_a_phone_the_probabilities_stay_in_view_while_drawing(site, browser, 
         context.close()
 
 
+def test_the_pad_says_not_sure_below_the_threshold_chosen_on_validation(demo, keras_models):
+    from mnist_utils.data import load_mnist, train_validation_split
+    from mnist_utils.evaluation import NOT_SURE_TARGET, choose_threshold, predict_probabilities
+    from mnist_utils.training import RECIPES
+
+    page, visit = demo
+    (x_train, y_train), _ = load_mnist()
+    for name, model in keras_models.items():
+        recipe = RECIPES[name]
+        _, (x_val, y_val) = train_validation_split(x_train, y_train, validation_size=recipe.validation_size,
+                                                   seed=recipe.seed)
+        expected = choose_threshold(predict_probabilities(model, x_val), y_val, target_accuracy=NOT_SURE_TARGET)
+        page.evaluate(f"drawDigit.setModel('{name}')")
+        described = page.evaluate(f"drawDigit.model('{name}').not_sure")
+        assert described == {"below": pytest.approx(expected), "target_accuracy": NOT_SURE_TARGET}
+        draw_with_mouse(page, STROKES[4])  # a clear 4 is answered
+        state = page_state(page)
+        assert max(state["probabilities"]) >= described["below"] and "reads it as 4 (" in state["status"]
+        flat = [0.3] + [0.7 / 9] * 9  # a best guess of 30 %: far below any threshold worth having
+        page.evaluate(f"drawDigit.showProbabilities({flat})")
+        status = page.locator(".dd-status").text_content()
+        assert status.startswith(f"The {name.upper()} is not sure: its best guess, 0, has 30.0 %"), status
+        assert page.locator(".draw-digit.dd-unsure").count() == 1
+    assert visit.problems() == []
+
+
 def test_clear_empties_the_pad(demo):
     page, _ = demo
     draw_with_mouse(page, STROKES[7])

@@ -67,15 +67,22 @@ def export_models(out: Path) -> list[dict]:
     """Export each trained model to ONNX and measure its parity with Keras on the test set."""
     import onnxruntime
 
-    from mnist_utils.data import load_mnist
-    from mnist_utils.evaluation import accuracy, predict_probabilities
+    from mnist_utils.data import load_mnist, train_validation_split
+    from mnist_utils.evaluation import NOT_SURE_TARGET, accuracy, choose_threshold, predict_probabilities
     from mnist_utils.export import check_parity, export_onnx
     from mnist_utils.training import MODEL_NAMES, RECIPES, load_or_train
 
-    _, (x_test, y_test) = load_mnist()
+    (x_train, y_train), (x_test, y_test) = load_mnist()
     described = []
     for name in MODEL_NAMES:
-        model = load_or_train(RECIPES[name])  # the chapters' model: cached, or trained now
+        recipe = RECIPES[name]
+        model = load_or_train(recipe)  # the chapters' model: cached, or trained now
+        # The pad says "not sure" below the confidence threshold chosen, as in chapter 7, on
+        # the validation split the model was never trained on.
+        _, (x_val, y_val) = train_validation_split(
+            x_train, y_train, validation_size=recipe.validation_size, seed=recipe.seed
+        )
+        threshold = choose_threshold(predict_probabilities(model, x_val), y_val, target_accuracy=NOT_SURE_TARGET)
         path = export_onnx(model, out / "demo" / "models" / f"{name}.onnx")
         parity = check_parity(model, path, x_test)
         print(f"{name}: {path.stat().st_size:,} bytes; {parity}", flush=True)
@@ -95,6 +102,7 @@ def export_models(out: Path) -> list[dict]:
                 "input_shape": [1, *model.input_shape[1:]],
                 "parameters": int(model.count_params()),
                 "test_accuracy": accuracy(y_test, probabilities.argmax(axis=1)),
+                "not_sure": {"below": threshold, "target_accuracy": NOT_SURE_TARGET},
                 "parity": {
                     "images": parity.images,
                     "max_abs_diff": parity.max_abs_diff,

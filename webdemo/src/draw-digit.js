@@ -205,11 +205,19 @@ class DrawDigit {
       row.querySelector(".dd-bar-value").textContent = probabilities ? `${(100 * p).toFixed(1)} %` : "–";
       row.classList.toggle("dd-best", digit === best);
     });
+    const threshold = this.model(this.modelName).not_sure?.below ?? 0;
+    const unsure = Boolean(probabilities) && probabilities[best] < threshold;
+    this.root.classList.toggle("dd-unsure", unsure);
     if (probabilities) {
       const model = this.modelName.toUpperCase();
+      const percent = (p) => `${(100 * p).toFixed(1)} %`;
+      const timing = `in ${this.last.inferenceMs.toFixed(1)} ms`;
+      // Below the threshold chosen on validation data (chapter 7), the pad says so instead.
       this.setStatus(
-        `The ${model} reads it as ${best} (${(100 * probabilities[best]).toFixed(1)} %), ` +
-          `in ${this.last.inferenceMs.toFixed(1)} ms.`,
+        unsure
+          ? `The ${model} is not sure: its best guess, ${best}, has ${percent(probabilities[best])}, ` +
+              `below the ${percent(threshold)} it needs to answer (${timing}).`
+          : `The ${model} reads it as ${best} (${percent(probabilities[best])}), ${timing}.`,
       );
     }
   }
@@ -257,6 +265,8 @@ function fillFacts(manifest) {
   for (const model of manifest.models) {
     facts[`${model.name}-mb`] = megabytes(model.bytes);
     facts[`${model.name}-accuracy`] = (100 * model.test_accuracy).toFixed(2);
+    facts[`${model.name}-not-sure`] = (100 * model.not_sure.below).toFixed(2);
+    facts["not-sure-target"] = (100 * model.not_sure.target_accuracy).toFixed(1);
     facts[`${model.name}-max-diff`] = model.parity.max_abs_diff.toExponential(1);
     facts[`${model.name}-mismatches`] = String(model.parity.argmax_mismatches);
     facts[`${model.name}-images`] = model.parity.images.toLocaleString("en");
