@@ -288,6 +288,9 @@ class FormatSteps:
         Whether the input's ink was darker than its paper (and so was flipped).
     box:
         The digit's bounding box in ``ink``: ``(top, bottom, left, right)``, inclusive.
+    crop:
+        The digit cut out of ``ink`` at ``box``, with specks outside the digit set to 0:
+        what MNIST's own steps (scale to 20 pixels, centre in 28 × 28) start from.
     scaled:
         The cropped digit scaled so that its longer side is 20 pixels.
     result:
@@ -298,6 +301,7 @@ class FormatSteps:
     ink: np.ndarray
     inverted: bool
     box: tuple[int, int, int, int]
+    crop: np.ndarray
     scaled: np.ndarray
     result: np.ndarray
 
@@ -336,7 +340,7 @@ def format_steps(image: Any, *, invert: bool | None = None) -> FormatSteps:
     reason = no_digit_reason(mask, box, result)
     if reason is not None:
         raise NoDigitError(reason)
-    return FormatSteps(grey=grey, ink=ink, inverted=inverted, box=box, scaled=scaled, result=result)
+    return FormatSteps(grey=grey, ink=ink, inverted=inverted, box=box, crop=crop, scaled=scaled, result=result)
 
 
 def no_digit_reason(mask: np.ndarray, box: tuple[int, int, int, int], result: np.ndarray) -> str | None:

@@ -186,3 +186,28 @@ def test_no_digit_thresholds_hold_on_a_fresh_sample():
     for kind, row in fake.items():
         floor = 0.85 if kind in ("patch of noise on paper", "two digits, margins overlapping") else 1.0
         assert row["no digit"] >= floor * sum(row.values()), (kind, row)
+
+
+def test_chapter_7s_mnist_steps_are_to_mnist_formats_own():
+    """Chapter 7 writes out MNIST's steps (scale to 20 pixels, centre by mass); the helper must agree."""
+    import nbformat
+    from pathlib import Path
+
+    from PIL import Image
+    from scipy import ndimage
+
+    from mnist_utils.data import load_mnist
+    from mnist_utils.handwriting import disguise_as_photo, format_steps
+
+    chapter = Path(__file__).parents[1] / "chapters" / "07_your_own_handwriting.ipynb"
+    source = next(cell.source for cell in nbformat.read(chapter, as_version=4).cells
+                  if cell.cell_type == "code" and cell.source.startswith("def mnist_field("))
+    namespace = {"np": np, "Image": Image, "ndimage": ndimage}
+    exec(source.split("\n\n\n")[0], namespace)  # the function, not the cell's last line
+    _, (x_test, _) = load_mnist()
+    rng = np.random.default_rng(0)
+    pictures = [x_test[i] for i in range(0, 10_000, 20)]
+    pictures += [disguise_as_photo(x_test[i], rng, invert=bool(i % 2)) for i in range(100)]
+    for picture in pictures:
+        steps = format_steps(picture)
+        np.testing.assert_array_equal(namespace["mnist_field"](steps.crop), steps.result)
