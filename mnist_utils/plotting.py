@@ -1,4 +1,4 @@
-"""Figures that several chapters draw: digit grids, learning curves, confusion matrices."""
+"""Figures that several chapters draw: digit grids, learning curves, confusion matrices, architectures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ._validation import check_bool, check_float, check_images, check_int, check_labels
+from ._validation import check_bool, check_choice, check_float, check_images, check_int, check_labels
 from .errors import InputTypeError, InputValueError
 
 #: The most images ``plot_digits`` draws in one figure (20 rows of 20).
@@ -21,7 +21,16 @@ MAX_PLOTTED_IMAGES = 400
 #: 9-point text stays 12.5 px high; wider figures are scaled down, and their text with them.
 COLUMN_INCHES = 6.88
 
-__all__ = ["COLUMN_INCHES", "MAX_PLOTTED_IMAGES", "plot_confusion_matrix", "plot_digits", "plot_learning_curves"]
+__all__ = [
+    "COLUMN_INCHES",
+    "MAX_ARCHITECTURE_LAYERS",
+    "MAX_HORIZONTAL_BOXES",
+    "MAX_PLOTTED_IMAGES",
+    "plot_architecture",
+    "plot_confusion_matrix",
+    "plot_digits",
+    "plot_learning_curves",
+]
 
 
 def plot_digits(
@@ -247,3 +256,275 @@ def plot_confusion_matrix(
     ax.set_ylabel("True digit")
     ax.set_title(title or ("Confusion matrix (row-normalised, %)" if normalized else "Confusion matrix (counts)"))
     return ax
+
+
+#: The most boxes (the input and the layers) ``plot_architecture`` puts side by side: more
+#: would make the boxes too narrow for their 9-point text in the content column. Fewer may
+#: be too many already when a box's text is long ("BatchNormalization").
+MAX_HORIZONTAL_BOXES = 6
+#: The most layers ``plot_architecture`` draws; a longer stack would not fit on a page.
+MAX_ARCHITECTURE_LAYERS = 40
+
+# Fill colours of the boxes, by kind of layer; any other layer is drawn in grey.
+_LAYER_COLOURS = {
+    "InputLayer": "#ffffff",
+    "Dense": "#d6e6f5",
+    "Conv2D": "#fde0c5",
+    "MaxPooling2D": "#d5efd0",
+    "AveragePooling2D": "#d5efd0",
+    "BatchNormalization": "#e6dcf0",
+}
+_AUGMENTATION_COLOUR = "#fbf3c4"
+_OTHER_COLOUR = "#e8e8e8"
+
+
+def _pair(value: Any) -> str:
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    return "×".join(str(v) for v in values)
+
+
+def _layer_details(layer: Any) -> list[str]:
+    """What sets ``layer`` apart from another layer of its kind, in one or two short lines."""
+    kind = type(layer).__name__
+    activation = getattr(getattr(layer, "activation", None), "__name__", None)
+    if kind == "Dense":
+        return [f"{layer.units:,} units", activation or "linear"]
+    if kind == "Conv2D":
+        return [f"{layer.filters} filters {_pair(layer.kernel_size)}", activation or "linear"]
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        return [f"{_pair(layer.pool_size)} {'max' if kind.startswith('Max') else 'mean'} pool"]
+    if kind == "Flatten":
+        return ["to one vector"]
+    if kind == "Dropout":
+        return [f"drops {100 * layer.rate:.0f} %", "training only"]
+    if kind == "BatchNormalization":
+        return ["per channel"]
+    if kind == "Activation":
+        return [activation or "linear"]
+    if kind == "RandomTranslation":
+        return [f"shift ±{100 * _largest(layer.height_factor):.0f} %", "training only"]
+    if kind == "RandomRotation":
+        return [f"turn ±{_largest(layer.factor) * 360:.0f}°", "training only"]
+    if kind.startswith("Random"):
+        return ["training only"]
+    return []
+
+
+def _largest(factor: Any) -> float:
+    values = factor if isinstance(factor, (tuple, list)) else (factor,)
+    return max(abs(float(v)) for v in values)
+
+
+def _shape_text(shape: Any) -> str:
+    dims = tuple(shape)[1:]  # without the batch dimension
+    return "×".join("?" if d is None else f"{d:,}" for d in dims) if dims else "scalar"
+
+
+def _architecture_rows(model: Any) -> list[dict[str, Any]]:
+    rows = [{
+        "kind": "Input", "colour": _LAYER_COLOURS["InputLayer"], "details": [],
+        "shape": _shape_text(model.input_shape), "params": None,
+    }]
+    for layer in model.layers:
+        kind = type(layer).__name__
+        try:
+            shape = _shape_text(layer.output.shape)
+        except (AttributeError, ValueError, TypeError):  # a layer never called: no output shape
+            shape = "?"
+        colour = _LAYER_COLOURS.get(kind, _AUGMENTATION_COLOUR if kind.startswith("Random") else _OTHER_COLOUR)
+        rows.append({
+            "kind": kind, "colour": colour, "details": _layer_details(layer),
+            "shape": shape, "params": layer.count_params(),
+        })
+    return rows
+
+
+def plot_architecture(model: Any, *, title: str = "Model architecture", orientation: str = "auto") -> Figure:
+    """Draw a Keras ``Sequential`` model as a stack of labelled boxes, one per layer.
+
+    Each box names the layer's kind (``Dense``, ``Conv2D``, ``MaxPooling2D``, ``Flatten``,
+    ``Dropout``, ``BatchNormalization``, an augmentation layer, …), what sets it apart
+    (units and activation, filters and kernel size, pool size, dropout rate, augmentation
+    range), its output shape without the batch dimension, and its number of parameters,
+    all read from the model. A first, white box shows the input's shape, and the
+    figure's foot the total number of parameters. The figure is as wide as the content
+    column (:data:`COLUMN_INCHES`); its text is 9 points.
+
+    Parameters
+    ----------
+    model:
+        A built ``keras.Sequential`` model: one that starts with ``keras.Input`` (or whose
+        first layer was given ``input_shape``), or on which ``build`` was called.
+    title:
+        The figure's title.
+    orientation:
+        ``"horizontal"``: boxes side by side, left to right, for at most
+        :data:`MAX_HORIZONTAL_BOXES` boxes (the input and the layers);
+        ``"vertical"``: one row per layer, top to bottom, for any model;
+        ``"auto"`` (the default): horizontal when the boxes fit, vertical otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure; its first axes holds one rectangle (patch) per box, input first.
+
+    Raises
+    ------
+    InputTypeError
+        If ``model`` is not a ``keras.Sequential`` model, or ``title`` is not a string.
+    InputValueError
+        If ``model`` has no layers, more than :data:`MAX_ARCHITECTURE_LAYERS`, or no input
+        shape yet; if ``orientation`` is not one of the three names, or ``"horizontal"``
+        for a model with too many layers to draw side by side.
+    """
+    import keras  # here, so that importing this module does not load TensorFlow
+
+    if not isinstance(model, keras.Sequential):
+        kind = "a Keras model but not a Sequential one" if isinstance(model, keras.Model) else type(model).__name__
+        raise InputTypeError(
+            f"model must be a keras.Sequential model (a stack of layers), got {kind}. "
+            "Pass the model itself, for example build_original_mlp()."
+        )
+    _check_title(title, "title")
+    orientation = check_choice(orientation, "orientation", ("auto", "horizontal", "vertical"))
+    if not model.layers:
+        raise InputValueError("model has no layers to draw; add some with model.add(...).")
+    if len(model.layers) > MAX_ARCHITECTURE_LAYERS:
+        raise InputValueError(
+            f"model has {len(model.layers)} layers; plot_architecture draws at most {MAX_ARCHITECTURE_LAYERS}."
+        )
+    if not model.built:
+        raise InputValueError(
+            "model has no input shape yet, so its layers have no output shapes or parameters: "
+            "start it with keras.Input(shape=...), or call model.build(input_shape) first."
+        )
+    rows = _architecture_rows(model)
+    fits = len(rows) <= MAX_HORIZONTAL_BOXES and _widest_line(rows) <= _horizontal_box_width(len(rows)) - 0.08
+    if orientation == "auto":
+        orientation = "horizontal" if fits else "vertical"
+    elif orientation == "horizontal" and not fits:
+        raise InputValueError(
+            f"orientation='horizontal' cannot fit model's {len(rows)} boxes (the input and "
+            f"{len(model.layers)} layers) side by side in the content column with readable text "
+            f"(at most {MAX_HORIZONTAL_BOXES}, fewer if their text is long); use orientation='vertical'."
+        )
+    total = model.count_params()
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    footer = f"{total:,} parameters in all" + (f", {trainable:,} of them trainable" if trainable != total else "")
+    draw = _draw_horizontal if orientation == "horizontal" else _draw_vertical
+    return draw(rows, title, footer)
+
+
+_BOX_STYLE = "round,pad=0,rounding_size=0.06"
+_FONT = 9
+# Notebooks save figures cropped to what is drawn plus 0.1 inch on each side; drawing within
+# this width keeps the saved image as wide as the column, so it is shown at its natural size.
+_SIDE = 0.1
+_INNER = COLUMN_INCHES - 2 * _SIDE
+
+
+def _architecture_figure(content: float, title: str) -> tuple[Figure, plt.Axes]:
+    """A column-wide figure whose axes, ``content`` inches high, count in inches; the title above."""
+    top = 0.4  # inches kept for the title
+    height = content + top
+    fig = plt.figure(figsize=(COLUMN_INCHES, height))
+    ax = fig.add_axes((_SIDE / COLUMN_INCHES, 0, _INNER / COLUMN_INCHES, content / height))
+    ax.set_xlim(0, _INNER)
+    ax.set_ylim(0, content)
+    ax.set_axis_off()
+    fig.suptitle(title, fontsize=11, y=1 - 0.1 / height, va="top")
+    return fig, ax
+
+
+def _box(ax: plt.Axes, x: float, y: float, width: float, height: float, row: dict[str, Any]) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch(
+        (x, y), width, height, boxstyle=_BOX_STYLE, facecolor=row["colour"], edgecolor="#444444",
+        linewidth=1.0, linestyle="--" if row["kind"] == "Input" else "-", label=row["kind"],
+    ))
+
+
+def _arrow(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+    ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": "#444444", "lw": 1.2,
+                                                      "shrinkA": 0, "shrinkB": 0})
+
+
+def _params_text(params: int | None) -> str:
+    return "" if params is None else f"{params:,} params"
+
+
+_H_MARGIN, _H_GAP = 0.02, 0.26
+
+
+def _horizontal_box_width(n: int) -> float:
+    return (_INNER - 2 * _H_MARGIN - (n - 1) * _H_GAP) / n
+
+
+def _widest_line(rows: list[dict[str, Any]]) -> float:
+    """The width, in inches, of the longest line of text a horizontal box would hold."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    lines = []
+    for row in rows:
+        lines.append((row["kind"], "bold"))
+        lines += [(text, "normal") for text in (*row["details"], f"shape: {row['shape']}", _params_text(row["params"]))]
+    return max(
+        TextPath((0, 0), text, size=_FONT, prop=FontProperties(weight=weight)).get_extents().width / 72
+        for text, weight in lines if text
+    )
+
+
+def _draw_horizontal(rows: list[dict[str, Any]], title: str, footer: str) -> Figure:
+    margin, gap, line = _H_MARGIN, _H_GAP, 0.19
+    n = len(rows)
+    width = _horizontal_box_width(n)
+    n_details = max(len(row["details"]) for row in rows)
+    box_height = (3 + n_details) * line + 0.22
+    bottom = 0.36  # room for the footer
+    fig, ax = _architecture_figure(bottom + box_height + 0.05, title)
+    for index, row in enumerate(rows):
+        x = margin + index * (width + gap)
+        _box(ax, x, bottom, width, box_height, row)
+        lines = [(row["kind"], "bold"), *((d, "normal") for d in row["details"])]
+        lines += [("", "normal")] * (1 + n_details - len(lines))
+        shape = f"shape: {row['shape']}" if row["params"] is None else f"out: {row['shape']}"
+        lines += [(shape, "normal"), (_params_text(row["params"]), "normal")]
+        for k, (text, weight) in enumerate(lines):
+            if text:
+                ax.text(x + width / 2, bottom + box_height - 0.11 - (k + 0.5) * line, text, ha="center",
+                        va="center", fontsize=_FONT, fontweight=weight)
+        if index:
+            _arrow(ax, (x - gap + 0.04, bottom + box_height / 2), (x - 0.04, bottom + box_height / 2))
+    ax.text(_INNER / 2, bottom / 2, footer, ha="center", va="center", fontsize=_FONT, color="#333333")
+    return fig
+
+
+def _draw_vertical(rows: list[dict[str, Any]], title: str, footer: str) -> Figure:
+    margin, gap, box_height, header = 0.02, 0.16, 0.3, 0.3
+    right = _INNER - margin
+    columns = {"kind": margin + 0.12, "details": margin + 1.75, "shape": margin + 4.5, "params": right - 0.12}
+    bottom = 0.36  # room for the footer
+    height = bottom + len(rows) * box_height + (len(rows) - 1) * gap + header
+    fig, ax = _architecture_figure(height, title)
+    top = bottom + len(rows) * box_height + (len(rows) - 1) * gap
+    for name, label, align in (("kind", "Layer", "left"), ("shape", "Output shape", "center"),
+                               ("params", "Parameters", "right")):
+        ax.text(columns[name], top + header / 2, label, ha=align, va="center", fontsize=_FONT,
+                color="#555555", style="italic")
+    for index, row in enumerate(rows):
+        y = top - (index + 1) * box_height - index * gap
+        _box(ax, margin, y, right - margin, box_height, row)
+        middle = y + box_height / 2
+        ax.text(columns["kind"], middle, row["kind"], ha="left", va="center", fontsize=_FONT, fontweight="bold")
+        if row["details"]:
+            ax.text(columns["details"], middle, ", ".join(row["details"]), ha="left", va="center", fontsize=_FONT)
+        ax.text(columns["shape"], middle, row["shape"], ha="center", va="center", fontsize=_FONT)
+        params = "" if row["params"] is None else f"{row['params']:,}"
+        ax.text(columns["params"], middle, params, ha="right", va="center", fontsize=_FONT)
+        if index:
+            arrow_x = columns["details"] + 0.5
+            _arrow(ax, (arrow_x, y + box_height + gap - 0.01), (arrow_x, y + box_height + 0.01))
+    ax.text(_INNER / 2, bottom / 2, footer, ha="center", va="center", fontsize=_FONT, color="#333333")
+    return fig

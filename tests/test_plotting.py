@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from mnist_utils.plotting import plot_confusion_matrix, plot_digits, plot_learning_curves
+from mnist_utils.plotting import COLUMN_INCHES, plot_confusion_matrix, plot_digits, plot_learning_curves
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(12, 28, 28), dtype=np.uint8)
 LABELS = np.arange(12) % 10
@@ -66,3 +66,99 @@ def test_plot_digits_fills_the_content_column_by_default():
         fig = plot_digits(IMAGES, LABELS, ncols=ncols)
         assert fig.get_figwidth() == pytest.approx(COLUMN_INCHES)
     assert plot_digits(IMAGES, ncols=4, size=2.0).get_figwidth() == pytest.approx(8.0)
+
+
+def _box_texts(fig):
+    """Each box's label and the texts drawn inside it, after checking each text fits in its box."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = [(patch.get_label(), patch.get_window_extent(renderer), []) for patch in ax.patches]
+    for text in ax.texts:
+        extent = text.get_window_extent(renderer)
+        centre = ((extent.x0 + extent.x1) / 2, (extent.y0 + extent.y1) / 2)
+        for _, box, texts in boxes:
+            if text.get_text() and box.contains(*centre):
+                assert box.x0 <= extent.x0 and extent.x1 <= box.x1, f"{text.get_text()!r} overflows its box"
+                assert box.y0 <= extent.y0 and extent.y1 <= box.y1, f"{text.get_text()!r} overflows its box"
+                texts.append(text.get_text())
+    assert all(t.get_fontsize() >= 8 for t in fig.findobj(plt.Text) if t.get_text())
+    assert fig.get_figwidth() <= COLUMN_INCHES + 1e-9
+    return [(label, texts) for label, _, texts in boxes], [t.get_text() for t in ax.texts]
+
+
+def test_plot_architecture_draws_the_mlp_side_by_side_with_numbers_from_the_model():
+    from mnist_utils.models import ORIGINAL_MLP_PARAMETERS, build_original_mlp
+    from mnist_utils.plotting import plot_architecture
+
+    fig = plot_architecture(build_original_mlp(), title="The MLP")
+    assert fig._suptitle.get_text() == "The MLP"
+    boxes, texts = _box_texts(fig)
+    assert [label for label, _ in boxes] == ["Input", "Dense", "Dense", "Dense", "Dense"]
+    assert boxes[0][1] == ["Input", "shape: 784"]
+    assert boxes[1][1] == ["Dense", "784 units", "relu", "out: 784", "615,440 params"]
+    assert boxes[4][1] == ["Dense", "10 units", "softmax", "out: 10", "1,290 params"]
+    assert f"{ORIGINAL_MLP_PARAMETERS:,} parameters in all" in texts
+    xs = [patch.get_x() for patch in fig.axes[0].patches]
+    assert xs == sorted(xs) and len(set(patch.get_y() for patch in fig.axes[0].patches)) == 1  # one row
+
+
+def test_plot_architecture_draws_the_cnn_as_a_column_of_every_layer():
+    from mnist_utils.models import build_cnn
+    from mnist_utils.plotting import plot_architecture
+
+    model = build_cnn(shift=0.08, rotation=0.03)
+    fig = plot_architecture(model)
+    boxes, texts = _box_texts(fig)
+    assert [label for label, _ in boxes] == ["Input"] + [type(layer).__name__ for layer in model.layers]
+    by_kind = dict(boxes)
+    assert by_kind["RandomTranslation"] == ["RandomTranslation", "shift ±8 %, training only", "28×28×1", "0"]
+    assert ["Conv2D", "32 filters 3×3, relu", "26×26×32", "320"] in [t for _, t in boxes]
+    assert by_kind["Flatten"] == ["Flatten", "to one vector", "1,600", "0"]
+    assert f"{model.count_params():,} parameters in all" in texts
+    ys = [patch.get_y() for patch in fig.axes[0].patches]
+    assert ys == sorted(ys, reverse=True) and len(set(p.get_x() for p in fig.axes[0].patches)) == 1  # one column
+    assert len(plot_architecture(build_cnn()).axes[0].patches) == len(model.layers) - 1  # no augmentation
+
+
+def test_plot_architecture_draws_batch_normalization_and_long_names_in_a_column():
+    import keras
+
+    from mnist_utils.plotting import plot_architecture
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.BatchNormalization(),
+                              keras.layers.Flatten(), keras.layers.Dense(4)])
+    boxes, texts = _box_texts(plot_architecture(model))  # four boxes in a row leave room for the long name
+    assert boxes[1] == ("BatchNormalization", ["BatchNormalization", "per channel", "out: 28×28×1", "4 params"])
+    assert "3,144 parameters in all, 3,142 of them trainable" in texts
+    model.add(keras.layers.Dense(2))
+    boxes, _ = _box_texts(plot_architecture(model))  # five are too narrow for it: a column
+    assert boxes[1] == ("BatchNormalization", ["BatchNormalization", "per channel", "28×28×1", "4"])
+    with pytest.raises(ValueError, match="orientation='horizontal' cannot fit"):
+        plot_architecture(model, orientation="horizontal")
+    boxes, _ = _box_texts(plot_architecture(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]),
+                                            orientation="vertical"))
+    assert boxes[1] == ("Dense", ["Dense", "2 units, linear", "2", "8"])
+
+
+def test_plot_architecture_rejects_what_is_not_a_built_sequential_model():
+    import keras
+
+    from mnist_utils.errors import InputTypeError, InputValueError
+    from mnist_utils.models import build_original_mlp
+    from mnist_utils.plotting import plot_architecture
+
+    with pytest.raises(InputTypeError, match="model must be a keras.Sequential model.*got str"):
+        plot_architecture("build_original_mlp")
+    inputs = keras.Input((4,))
+    functional = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    with pytest.raises(InputTypeError, match="model must be .*got a Keras model but not a Sequential one"):
+        plot_architecture(functional)
+    with pytest.raises(InputValueError, match="model has no input shape yet.*keras.Input"):
+        plot_architecture(keras.Sequential([keras.layers.Dense(2)]))
+    with pytest.raises(InputValueError, match="model has no layers"):
+        plot_architecture(keras.Sequential())
+    with pytest.raises(InputTypeError, match="title must be a string"):
+        plot_architecture(build_original_mlp(), title=3)
+    with pytest.raises(InputValueError, match="orientation must be one of"):
+        plot_architecture(build_original_mlp(), orientation="diagonal")

@@ -163,3 +163,33 @@ def test_save_model_is_atomic_and_named_by_fingerprint(tmp_path, quick_model):
 def test_default_cache_folder_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_BOOK_CACHE", str(tmp_path))
     assert model_path(MLP_RECIPE).parent == tmp_path / "models"
+
+
+def test_chapter_4_writes_out_exactly_what_set_seed_does():
+    """Chapter 4 shows set_seed's calls in plain sight: the same calls, giving the same draws."""
+    import ast
+    import inspect
+    import random
+    import textwrap
+    from pathlib import Path
+
+    import nbformat
+    import tensorflow as tf
+
+    def calls(source):
+        """The functions called as statements of ``source``, in order."""
+        return [ast.unparse(node.value.func) for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)]
+
+    helper = calls(textwrap.dedent(inspect.getsource(set_seed)))
+    assert helper, "set_seed makes no calls"
+    chapter = nbformat.read(Path(__file__).resolve().parents[1] / "chapters" / "04_training_with_adam.ipynb",
+                            as_version=4)
+    cell = next(c for c in chapter.cells if c.cell_type == "code" and "written_out" in c.source
+                and "set_seed(" in c.source)
+    shown = calls(cell.source)
+    assert shown[:len(helper)] == helper, f"chapter 4 shows {shown}, but set_seed calls {helper}"
+    namespace = {"config": MLP_RECIPE, "keras": keras, "tf": tf, "np": np, "random": random, "set_seed": set_seed,
+                 "print": lambda *args: None}
+    exec(compile(cell.source, "04_training_with_adam.ipynb", "exec"), namespace)  # noqa: S102
+    assert namespace["written_out"] == namespace["from_helper"]
