@@ -31,7 +31,8 @@ help:
 	@echo "make colab-test       chapters 1, 3, 5 and 9 on Python 3.12 with Colab's packages, set up by their Colab cell"
 	@echo "make binder-test      binder/ in a fresh environment (installs, trains both models), then chapters 1, 3, 8 and 9"
 	@echo "make sync-repository  write the repository address from _config.yml into the chapters and README.md"
-	@echo "make bench            measure the training recipes, inference and the book build (about 45 min)"
+	@echo "make bench            measure the training recipes, inference, the book build and the ablation (about 80 min)"
+	@echo "make ablation         only the MLP's ablation: its recipe changed one setting at a time (about 35 min)"
 	@echo "make memory           peak memory of each chapter alone in a fresh kernel (about 15 min)"
 	@echo "make notebooks        (maintainers) re-execute the chapters in place and store their outputs"
 	@echo "make lock             (maintainers) regenerate constraints.txt and binder/requirements.txt from .venv"
@@ -100,6 +101,10 @@ sync-repository: $(STAMP)
 
 bench: web
 	$(BIN)/python benchmarks/bench.py --output benchmarks/results.json
+
+# The ablation alone, updated in place in benchmarks/results.json (chapter 5 renders it).
+ablation: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --only-ablation --output benchmarks/results.json
 
 memory: $(STAMP)
 	$(BIN)/python benchmarks/memory.py --output benchmarks/memory.json

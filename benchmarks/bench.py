@@ -11,7 +11,11 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
    ONNX Runtime (the models exported as for the book's Draw-a-digit page);
 5. the book build: a clean build and a cached rebuild (rendering the stored outputs);
 6. a profile of one MLP training step, from the bare matrix products up to Keras's ``fit``,
-   which shows what bounds the MLP's throughput.
+   which shows what bounds the MLP's throughput;
+7. an ablation of the MLP's accuracy: the same network, seed and validation split trained
+   with the original recipe for one epoch, then with one field of the recipe changed at a
+   time until it is the book's recipe (see ``ablation_steps``); the validation and test
+   accuracy of each step, for each of ``--ablation-seeds``.
 
 Each training recipe runs ``--train-repeats`` times (3 by default) from the same seed:
 the accuracy curves are identical (the runs are deterministic), and times, samples per
@@ -23,6 +27,9 @@ to weights). For the CNN, whose weights are reused across positions, the count c
 the layers' multiply-adds instead (see ``conv_flops``).
 
 Usage: python benchmarks/bench.py [--output FILE] [--repeats N] [--train-repeats N] [--smoke] [--skip-book]
+                                  [--skip-ablation] [--ablation-seeds SEED ...]
+       python benchmarks/bench.py --only-book      (update the book build in an existing --output)
+       python benchmarks/bench.py --only-ablation  (update the ablation in --output)
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mnist_utils.data import load_mnist, train_validation_split  # noqa: E402
+from mnist_utils.evaluation import accuracy, predict_digits  # noqa: E402
 from mnist_utils.export import export_onnx  # noqa: E402
 from mnist_utils.files import write_text  # noqa: E402
 from mnist_utils.models import build_original_mlp  # noqa: E402
@@ -59,6 +67,7 @@ from mnist_utils.training import (  # noqa: E402
     build_model,
     compile_model,
     set_seed,
+    train,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -356,6 +365,118 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
     }
 
 
+#: The order in which the ablation changes the original recipe into the book's, one field per
+#: step. Every field in which the two recipes differ must be here (``ablation_steps`` checks);
+#: ``steps_per_execution`` changes only the speed, and its step measures that it changes nothing else.
+ABLATION_ORDER: tuple[str, ...] = ("epochs", "batch_size", "schedule", "steps_per_execution")
+#: The ablation's seeds: the book's, then two more, so that a step's effect can be told from
+#: the spread between seeds (another seed also draws another validation split).
+ABLATION_SEEDS: tuple[int, ...] = (MLP_RECIPE.seed, 1, 2)
+#: What each step of the ablation changes, in words.
+ABLATION_LABELS: dict[str, str] = {
+    "epochs": "train for {new} epochs, not {old}",
+    "batch_size": "batches of {new}, not {old}",
+    "schedule": "{new} learning-rate schedule, not {old}",
+    "steps_per_execution": "{new} steps per call into TensorFlow, not {old} (speed only)",
+}
+
+
+def ablation_steps(seed: int | None = None, order: tuple[str, ...] = ABLATION_ORDER) -> list[dict]:
+    """The ablation's recipes: from the original recipe for one epoch to the book's recipe.
+
+    Step 0 is :data:`ORIGINAL_RECIPE` trained for one epoch (Keras's default); each later
+    step changes one field, in ``order``, to its value in :data:`MLP_RECIPE`, so the last
+    step is :data:`MLP_RECIPE` itself (with ``seed``, if given). A field whose value does not
+    change is skipped (the epochs, if the book's recipe had one epoch). Each step is a dict
+    with ``factor`` (the field changed; ``None`` for step 0), ``label`` and ``config``.
+
+    Raises
+    ------
+    ValueError
+        If the two recipes differ in a field that ``order`` leaves out, as they would if one of
+        them changed and the ablation did not: the last step would not be the book's recipe.
+    """
+    start = dataclasses.replace(ORIGINAL_RECIPE, epochs=1)
+    target = MLP_RECIPE
+    if seed is not None:
+        start, target = (dataclasses.replace(config, seed=seed) for config in (start, target))
+    missing = [field.name for field in dataclasses.fields(TrainingConfig)
+               if getattr(start, field.name) != getattr(target, field.name) and field.name not in order]
+    if missing:
+        raise ValueError(f"ORIGINAL_RECIPE and MLP_RECIPE also differ in {missing}; add them to ABLATION_ORDER.")
+    steps = [{"factor": None, "label": f"original recipe, {start.epochs} epoch", "config": start}]
+    for field in order:
+        config = steps[-1]["config"]
+        old, new = getattr(config, field), getattr(target, field)
+        if old != new:
+            steps.append({"factor": field, "label": ABLATION_LABELS[field].format(old=old, new=new),
+                          "config": dataclasses.replace(config, **{field: new})})
+    assert steps[-1]["config"] == target, (steps[-1]["config"], target)
+    return steps
+
+
+def ablation_run(config: TrainingConfig, validation, test) -> dict:
+    """Train ``config`` with :func:`mnist_utils.training.train`, the book's own training path.
+
+    ``validation`` and ``test`` are ``(images, labels)`` pairs of raw images; their accuracy is
+    computed as chapter 5 computes it (``predict``, then the most probable digit).
+    """
+    started = time.perf_counter()
+    model, history = train(config)
+    wall = time.perf_counter() - started
+
+    def score(images, labels) -> float:
+        return accuracy(labels, predict_digits(model.predict(preprocess_for_mlp(images), batch_size=1000,
+                                                             verbose=0))[0])
+
+    return {
+        "config": dataclasses.asdict(config),
+        "validation_accuracy": score(*validation),
+        "test_accuracy": score(*test),
+        "validation_curve": [float(v) for v in history["val_accuracy"]],
+        "training_curve": [float(v) for v in history["accuracy"]],
+        "wall_time_s": wall,
+    }
+
+
+def ablation(seeds: list[int], smoke: bool = False, save=None) -> dict:
+    """The ablation (see :func:`ablation_steps`) for each seed, and the schedule changed before the batch.
+
+    For each seed the main chain changes the fields in :data:`ABLATION_ORDER`; one more run
+    changes the schedule before the batch size (the ``schedule`` step applied to the step
+    before ``batch_size``), so that each of the two has been measured from both sides and the
+    order's effect shows. ``smoke`` trains every step for one epoch only. ``save`` is called
+    with the partial result after every run.
+    """
+    (x_all, y_all), test = load_mnist()
+    result = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "smoke": smoke,
+              "order": list(ABLATION_ORDER), "seeds": list(seeds), "runs": []}
+    for seed in seeds:
+        steps = ablation_steps(seed)
+        if smoke:
+            steps = [dict(step, config=dataclasses.replace(step["config"], epochs=1)) for step in steps]
+        config = steps[0]["config"]
+        _, validation = train_validation_split(x_all, y_all, validation_size=config.validation_size, seed=config.seed)
+        run = {"seed": seed, "steps": [], "schedule_first": None}
+        result["runs"].append(run)
+        for index, step in enumerate(steps):
+            print(f"ablation, seed {seed}, step {index}: {step['label']} ...", flush=True)
+            row = {"step": index, "factor": step["factor"], "label": step["label"]}
+            run["steps"].append(dict(row, **ablation_run(step["config"], validation, test)))
+            if save:
+                save(result)
+        factors = [step["factor"] for step in steps]
+        before = factors.index("batch_size") - 1
+        config = dataclasses.replace(steps[before]["config"], schedule=steps[-1]["config"].schedule)
+        print(f"ablation, seed {seed}: the schedule before the batch size ...", flush=True)
+        run["schedule_first"] = {"after_step": before, "factor": "schedule",
+                                 "label": f"{config.schedule} schedule at batches of {config.batch_size}",
+                                 **ablation_run(config, validation, test)}
+        if save:
+            save(result)
+    return result
+
+
 def book_build(repeats: int) -> dict:
     """Wall time of a clean build and of a cached rebuild of the book (``jupyter-book build``).
 
@@ -392,7 +513,23 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-book", action="store_true", help="do not time the book build")
     parser.add_argument("--only-book", action="store_true",
                         help="time only the book build and update it in an existing --output file")
+    parser.add_argument("--skip-ablation", action="store_true", help="do not run the MLP's ablation")
+    parser.add_argument("--only-ablation", action="store_true",
+                        help="run only the MLP's ablation and update it in the --output file")
+    parser.add_argument("--ablation-seeds", type=int, nargs="+", default=list(ABLATION_SEEDS),
+                        help="seeds of the ablation (the first is the book's); each adds a full set of runs")
     args = parser.parse_args(argv)
+    if args.only_ablation:
+        results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
+
+        def save_ablation(partial: dict) -> None:
+            results["ablation"] = dict(partial, separate_run="python benchmarks/bench.py --only-ablation")
+            write_text(args.output, json.dumps(results, indent=1))
+
+        seeds = args.ablation_seeds[:1] if args.smoke else args.ablation_seeds
+        save_ablation(ablation(seeds, smoke=args.smoke, save=save_ablation))
+        print(f"updated {args.output}")
+        return results
     if args.only_book:
         results = json.loads(args.output.read_text())
         results["book_build"] = book_build(max(1, min(args.repeats, 3)))
@@ -461,6 +598,15 @@ def main(argv: list[str] | None = None) -> dict:
     for row in results["cnn"]:
         hit = [t for t, a in zip(row["cumulative_time_s"], row["test_accuracy"]) if a >= 0.995]
         row["time_to_99_5_s"] = hit[0] if hit else None
+    if not args.skip_ablation:
+        save()
+
+        def save_ablation(partial: dict) -> None:
+            results["ablation"] = partial
+            save()
+
+        seeds = args.ablation_seeds[:1] if args.smoke else args.ablation_seeds
+        save_ablation(ablation(seeds, smoke=args.smoke, save=save_ablation))
     if not args.skip_book and not args.smoke:
         print("book build ...", flush=True)
         save()

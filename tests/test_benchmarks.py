@@ -1,7 +1,10 @@
-"""A tiny smoke run of the benchmark: it still runs and writes valid JSON (no timing is asserted)."""
+"""The benchmark: a tiny smoke run still writes valid JSON (no timing is asserted), and the
+committed ablation of the MLP's recipe is well-formed and built from the book's recipes."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import json
 import os
 import subprocess
@@ -10,7 +13,99 @@ from pathlib import Path
 
 import pytest
 
+from mnist_utils.training import MLP_RECIPE, ORIGINAL_RECIPE, TrainingConfig
+
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results.json"
+#: Fields that change only the speed of training, never the trained weights.
+SPEED_ONLY = {"steps_per_execution"}
+
+
+@pytest.fixture(scope="module")
+def bench():
+    """benchmarks/bench.py, imported as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def changed_fields(a: dict, b: dict) -> set[str]:
+    return {key for key in a if a[key] != b[key]}
+
+
+def check_run(run: dict, epochs_of: callable = lambda config: config["epochs"]) -> None:
+    """One seed's ablation: each step changes its named field only, and the accuracies are fractions."""
+    steps = run["steps"]
+    assert [step["step"] for step in steps] == list(range(len(steps)))
+    assert steps[0]["factor"] is None
+    for before, after in zip(steps, steps[1:]):
+        assert changed_fields(before["config"], after["config"]) == {after["factor"]}, after["label"]
+    for row in [*steps, run["schedule_first"]]:
+        TrainingConfig(**row["config"])  # a valid recipe
+        assert row["config"]["seed"] == run["seed"] and row["label"]
+        for key in ("validation_accuracy", "test_accuracy"):
+            assert 0 <= row[key] <= 1, (row["label"], key)
+        assert len(row["validation_curve"]) == len(row["training_curve"]) == epochs_of(row["config"])
+        assert all(0 <= v <= 1 for v in row["validation_curve"] + row["training_curve"])
+        # The curve's last point is the same validation accuracy, computed by Keras in float32.
+        assert row["validation_curve"][-1] == pytest.approx(row["validation_accuracy"], abs=1e-6)
+        assert row["wall_time_s"] > 0
+    # The schedule changed before the batch size: one field from the step before the batch
+    # size's, one field (the batch size) from the schedule's step.
+    alternate = run["schedule_first"]
+    factors = [step["factor"] for step in steps]
+    before, after = steps[alternate["after_step"]], steps[factors.index("schedule")]
+    assert factors[alternate["after_step"] + 1] == "batch_size" and alternate["factor"] == "schedule"
+    assert changed_fields(before["config"], alternate["config"]) == {"schedule"}
+    assert changed_fields(alternate["config"], after["config"]) == {"batch_size"}
+
+
+def test_ablation_steps_go_from_the_original_recipe_to_the_books_one_field_at_a_time(bench):
+    steps = bench.ablation_steps()
+    configs = [step["config"] for step in steps]
+    assert configs[0] == dataclasses.replace(ORIGINAL_RECIPE, epochs=1)
+    assert configs[-1] == MLP_RECIPE  # the book's recipe object itself, not a restatement
+    assert ORIGINAL_RECIPE in configs  # the original recipe for the book's epochs
+    assert [step["factor"] for step in steps] == [None, *bench.ABLATION_ORDER]
+    for before, after, step in zip(configs, configs[1:], steps[1:]):
+        assert changed_fields(dataclasses.asdict(before), dataclasses.asdict(after)) == {step["factor"]}
+    seeded = bench.ablation_steps(seed=7)
+    assert seeded[-1]["config"] == dataclasses.replace(MLP_RECIPE, seed=7)
+    assert all(step["config"].seed == 7 for step in seeded)
+
+
+def test_ablation_refuses_a_difference_it_would_not_measure(bench, monkeypatch):
+    """Were the book's recipe to change a field the ablation does not step through, it fails loudly."""
+    monkeypatch.setattr(bench, "MLP_RECIPE", dataclasses.replace(MLP_RECIPE, learning_rate=3e-3))
+    with pytest.raises(ValueError, match="learning_rate"):
+        bench.ablation_steps()
+
+
+def test_committed_ablation_is_well_formed_and_built_from_the_books_recipes(bench):
+    results = json.loads(RESULTS.read_text())
+    ablation = results["ablation"]
+    assert ablation["smoke"] is False
+    assert {"cpu", "cores", "tensorflow", "keras", "numpy"} <= set(ablation["machine"])
+    assert ablation["order"] == list(bench.ABLATION_ORDER)
+    assert ablation["seeds"][0] == MLP_RECIPE.seed  # the book's seed first
+    assert [run["seed"] for run in ablation["runs"]] == ablation["seeds"]
+    assert len(set(ablation["seeds"])) == len(ablation["seeds"])
+    for run in ablation["runs"]:
+        check_run(run)
+        # The recipes are those ablation_steps builds from ORIGINAL_RECIPE and MLP_RECIPE today.
+        expected = bench.ablation_steps(run["seed"])
+        assert [step["config"] for step in run["steps"]] == [dataclasses.asdict(step["config"]) for step in expected]
+        assert [step["factor"] for step in run["steps"]] == [step["factor"] for step in expected]
+        # A speed-only step changes nothing the model learns: the same accuracies, bit for bit.
+        for before, after in zip(run["steps"], run["steps"][1:]):
+            if after["factor"] in SPEED_ONLY:
+                for key in ("validation_accuracy", "test_accuracy", "validation_curve"):
+                    assert after[key] == before[key], (after["label"], key)
+    book = ablation["runs"][0]["steps"][-1]["config"]
+    assert book == dataclasses.asdict(MLP_RECIPE)
+    assert ablation["runs"][0]["steps"][1]["config"] == dataclasses.asdict(ORIGINAL_RECIPE)
 
 
 @pytest.mark.slow  # a real (tiny) benchmark run; left out of `make unit`
@@ -38,6 +133,16 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
                         "onnxruntime_images_per_s_batched", "onnxruntime_single_image_latency_ms"):
                 assert row["inference"][key] > 0, key
     assert results["mlp"][0]["recipe"]["batch_size"] == 32
+    ablation = results["ablation"]  # one seed, every step trained for one epoch
+    assert ablation["smoke"] is True and ablation["seeds"] == [MLP_RECIPE.seed] and len(ablation["runs"]) == 1
+    run = ablation["runs"][0]
+    assert len(run["steps"]) == 5
+    for before, after in zip(run["steps"], run["steps"][1:]):
+        if after["factor"] != "epochs":  # every step has one epoch in a smoke run
+            assert changed_fields(before["config"], after["config"]) == {after["factor"]}
+    for row in [*run["steps"], run["schedule_first"]]:
+        assert row["config"]["epochs"] == 1 and len(row["validation_curve"]) == 1
+        assert 0 <= row["validation_accuracy"] <= 1 and 0 <= row["test_accuracy"] <= 1
     assert results["mlp"][0]["flops_per_sample"] == 6 * 850_586
     levels = ["matmul", "forward_backward", "train_step", "train_step_xla", "keras_fit", "keras_fit_steps_per_execution"]
     assert [profile["batch_size"] for profile in results["mlp_profile"]] == [32, 256]
