@@ -181,6 +181,8 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], *, title: str =
         ax.set_title(label)
         ax.grid(alpha=0.3)
         ax.legend()
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(plt.matplotlib.ticker.MaxNLocator(integer=True))  # whole epochs only
     ax_loss.set_yscale("log")
     ax_acc.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     fig.suptitle(title, fontsize=11)
