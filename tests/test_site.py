@@ -4,7 +4,7 @@ On each page: no JavaScript error in the console, no failed request, no request 
 other host (the site works offline), no broken image, no link inside the site to a
 missing page or anchor, every figure of a chapter's notebook present, equations typeset
 by the book's own MathJax, and Binder and Colab launch buttons on every notebook page.
-No page shows a path of the machine that built it. Every figure of a notebook has a number, a caption and alt text that describes it, and its
+No page shows a path of the machine that built it, or a traceback. Every figure of a notebook has a number, a caption and alt text that describes it, and its
 smallest text is readable in the page's content column at 1280 px.
 A full-page screenshot of each page is saved in ``artifacts/screenshots``.
 """
@@ -121,6 +121,8 @@ def test_page_works_in_a_browser(page, site, browser):
         html = tab.content()
         machine_paths = [path for path in {str(ROOT), str(Path.home())} if len(path) > 1 and path in html]
         assert machine_paths == [], f"{page} shows a path of the machine that built it: {machine_paths}"
+        # An expected error is shown as one line (its type and message), never as a traceback.
+        assert "most recent call last" not in tab.inner_text("body"), f"{page} shows a traceback"
         SCREENSHOTS.joinpath(Path(page).parent).mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=SCREENSHOTS / f"{page}.png", full_page=True)
 
