@@ -54,7 +54,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mnist_utils.data import load_mnist, train_validation_split  # noqa: E402
-from mnist_utils.evaluation import accuracy, predict_digits  # noqa: E402
+from mnist_utils.evaluation import accuracy, predict_probabilities  # noqa: E402
 from mnist_utils.export import export_onnx  # noqa: E402
 from mnist_utils.files import write_text  # noqa: E402
 from mnist_utils.models import build_original_mlp  # noqa: E402
@@ -419,15 +419,15 @@ def ablation_run(config: TrainingConfig, validation, test) -> dict:
     """Train ``config`` with :func:`mnist_utils.training.train`, the book's own training path.
 
     ``validation`` and ``test`` are ``(images, labels)`` pairs of raw images; their accuracy is
-    computed as chapter 5 computes it (``predict``, then the most probable digit).
+    computed as chapter 5 computes it (:func:`~mnist_utils.evaluation.predict_probabilities`,
+    then the most probable digit).
     """
     started = time.perf_counter()
     model, history = train(config)
     wall = time.perf_counter() - started
 
     def score(images, labels) -> float:
-        return accuracy(labels, predict_digits(model.predict(preprocess_for_mlp(images), batch_size=1000,
-                                                             verbose=0))[0])
+        return accuracy(labels, predict_probabilities(model, images).argmax(axis=1))
 
     return {
         "config": dataclasses.asdict(config),
@@ -477,6 +477,16 @@ def ablation(seeds: list[int], smoke: bool = False, save=None) -> dict:
     return result
 
 
+def record_ablation(results: dict, seeds: list[int], smoke: bool, write, **extra) -> None:
+    """Run :func:`ablation` into ``results["ablation"]`` (with ``extra``), calling ``write()`` after every run."""
+
+    def keep(partial: dict) -> None:
+        results["ablation"] = dict(partial, **extra)
+        write()
+
+    keep(ablation(seeds, smoke=smoke, save=keep))
+
+
 def book_build(repeats: int) -> dict:
     """Wall time of a clean build and of a cached rebuild of the book (``jupyter-book build``).
 
@@ -519,15 +529,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=list(ABLATION_SEEDS),
                         help="seeds of the ablation (the first is the book's); each adds a full set of runs")
     args = parser.parse_args(argv)
+    ablation_seeds = args.ablation_seeds[:1] if args.smoke else args.ablation_seeds
     if args.only_ablation:
         results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
-
-        def save_ablation(partial: dict) -> None:
-            results["ablation"] = dict(partial, separate_run="python benchmarks/bench.py --only-ablation")
-            write_text(args.output, json.dumps(results, indent=1))
-
-        seeds = args.ablation_seeds[:1] if args.smoke else args.ablation_seeds
-        save_ablation(ablation(seeds, smoke=args.smoke, save=save_ablation))
+        record_ablation(results, ablation_seeds, args.smoke,
+                        lambda: write_text(args.output, json.dumps(results, indent=1)),
+                        separate_run="python benchmarks/bench.py --only-ablation")
         print(f"updated {args.output}")
         return results
     if args.only_book:
@@ -600,13 +607,7 @@ def main(argv: list[str] | None = None) -> dict:
         row["time_to_99_5_s"] = hit[0] if hit else None
     if not args.skip_ablation:
         save()
-
-        def save_ablation(partial: dict) -> None:
-            results["ablation"] = partial
-            save()
-
-        seeds = args.ablation_seeds[:1] if args.smoke else args.ablation_seeds
-        save_ablation(ablation(seeds, smoke=args.smoke, save=save_ablation))
+        record_ablation(results, ablation_seeds, args.smoke, save)
     if not args.skip_book and not args.smoke:
         print("book build ...", flush=True)
         save()
