@@ -7,6 +7,7 @@ import numpy as np
 import onnx
 import pytest
 
+from chapters import code_cell
 from mnist_utils.data import load_mnist
 from mnist_utils.export import AUGMENTATION_LAYERS, Parity, check_parity, export_onnx, inference_model
 from mnist_utils.models import build_cnn, build_original_mlp
@@ -91,15 +92,6 @@ def test_parity_holds_is_strict():
     assert not Parity(images=10, max_abs_diff=2e-5, argmax_mismatches=0).holds(1e-5)
 
 
-def _chapter_cell(marker: str) -> str:
-    import nbformat
-
-    from pathlib import Path
-
-    notebook = nbformat.read(Path(__file__).parents[1] / "chapters" / "08_draw_a_digit.ipynb", as_version=4)
-    return next(cell.source for cell in notebook.cells if cell.cell_type == "code" and marker in cell.source)
-
-
 def test_the_chapters_export_by_hand_computes_what_export_onnx_computes(test_images, tmp_path, monkeypatch):
     """Chapter 8 shows the export call itself; ``export_onnx`` must compute the same network."""
     import tempfile
@@ -112,7 +104,7 @@ def test_the_chapters_export_by_hand_computes_what_export_onnx_computes(test_ima
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     namespace = {"models": {"cnn": model}, "inference_model": inference_model, "np": np, "Path": Path,
                  "tempfile": tempfile}
-    exec(_chapter_cell('.export(folder / "cnn-by-hand.onnx"'), namespace)
+    exec(code_cell("08_draw_a_digit", '.export(folder / "cnn-by-hand.onnx"'), namespace)
     by_hand = namespace["folder"] / "cnn-by-hand.onnx"
     helper = export_onnx(model, tmp_path / "helper.onnx")
     images = (test_images[:256] / 255.0).astype(np.float32).reshape(-1, 28, 28, 1)

@@ -190,18 +190,9 @@ def test_no_digit_thresholds_hold_on_a_fresh_sample():
 
 def test_chapter_7s_mnist_steps_are_to_mnist_formats_own():
     """Chapter 7 writes out MNIST's steps (scale to 20 pixels, centre by mass); the helper must agree."""
-    import nbformat
-    from pathlib import Path
+    from chapters import code_cell
 
-    from PIL import Image
-    from scipy import ndimage
-
-    from mnist_utils.data import load_mnist
-    from mnist_utils.handwriting import disguise_as_photo, format_steps
-
-    chapter = Path(__file__).parents[1] / "chapters" / "07_your_own_handwriting.ipynb"
-    source = next(cell.source for cell in nbformat.read(chapter, as_version=4).cells
-                  if cell.cell_type == "code" and cell.source.startswith("def mnist_field("))
+    source = code_cell("07_your_own_handwriting", "def mnist_field(")
     namespace = {"np": np, "Image": Image, "ndimage": ndimage}
     exec(source.split("\n\n\n")[0], namespace)  # the function, not the cell's last line
     _, (x_test, _) = load_mnist()

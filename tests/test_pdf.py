@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from browser import ROOT
+from chapters import shown_figures
 
 sys.path.insert(0, str(ROOT / "tools"))
 from build_pdf import PDF  # noqa: E402
@@ -35,16 +36,6 @@ def pdf():
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     # NFKC turns the typeset ligatures back into letters ("ﬂ" into "fl").
     return reader, re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
-
-
-def _figures(path) -> int:
-    notebook = nbformat.read(path, as_version=4)
-    return sum(
-        "image/png" in output.get("data", {})
-        for cell in notebook.cells
-        if cell.cell_type == "code" and not {"remove-cell", "remove-output"} & set(cell.metadata.get("tags", []))
-        for output in cell.outputs
-    )
 
 
 def _glued(path) -> dict[str, str]:
@@ -74,7 +65,7 @@ def test_the_pdf_holds_every_chapter_in_order(pdf):
 def test_the_pdf_shows_every_figure(pdf):
     reader, _ = pdf
     images = sum(len(page.images) for page in reader.pages)
-    expected = sum(_figures(path) for path in NOTEBOOKS)
+    expected = sum(shown_figures(path) for path in NOTEBOOKS)
     assert expected >= 30 and images >= expected, (images, expected)
 
 

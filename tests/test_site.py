@@ -4,8 +4,9 @@ On each page: no JavaScript error in the console, no failed request, no request 
 other host (the site works offline), no broken image, no link inside the site to a
 missing page or anchor, every figure of a chapter's notebook present, equations typeset
 by the book's own MathJax, and Binder and Colab launch buttons on every notebook page.
-No page shows a path of the machine that built it, or a traceback. Every figure of a notebook has a number, a caption and alt text that describes it, and its
-smallest text is readable in the page's content column at 1280 px.
+No page shows a path of the machine that built it, or a traceback. Every figure of a
+notebook has a number, a caption and alt text that describes it, and its smallest text is
+readable in the page's content column at 1280 px.
 A full-page screenshot of each page is saved in ``artifacts/screenshots``.
 """
 
@@ -16,12 +17,12 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
 from PIL import Image
 
 from browser import ARTIFACTS, ROOT, open_context
+from chapters import shown_figures
 
 #: Runs after nbval and the book build (`make test`, second phase).
 pytestmark = pytest.mark.book
@@ -31,11 +32,9 @@ PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in par
 #: Pages Sphinx makes by itself.
 GENERATED = ["genindex", "search", "py-modindex"]
 SCREENSHOTS = ARTIFACTS / "screenshots"
-#: The smallest text a figure may show, in CSS pixels, once scaled to the page's column.
-MIN_TEXT_PX = 9.0
-
 sys.path.insert(0, str(ROOT / "tools"))
-from execute_notebooks import DPI_KEY, FONT_KEY  # noqa: E402
+from execute_notebooks import FONT_KEY  # noqa: E402
+from figure_sizes import MIN_TEXT_PX, shown_text_px  # noqa: E402
 
 
 def figure_problems(figures: list[dict], site_root: Path, page: str) -> list[str]:
@@ -62,8 +61,7 @@ def figure_problems(figures: list[dict], site_root: Path, page: str) -> list[str
         if FONT_KEY not in info:
             problems.append(f"{name}: {file_name} records no font size: re-execute it with make notebooks")
             continue
-        scale = min(1.0, figure["shown"] / figure["natural"])
-        smallest = float(info[FONT_KEY]) / 72 * float(info[DPI_KEY]) * scale
+        smallest = shown_text_px(info, figure["shown"], figure["natural"])
         if smallest < MIN_TEXT_PX:
             problems.append(
                 f"{name}: its smallest text is {float(info[FONT_KEY]):g} pt, shown {smallest:.1f} px high at "
@@ -83,18 +81,9 @@ def _anchors(path: Path) -> frozenset[str]:
 
 
 def _expected_figures(page: str) -> int | None:
-    """Images a notebook page must show: its stored image outputs, less removed cells."""
+    """Images a notebook page must show (``None`` for a page that is not a notebook)."""
     source = ROOT / f"{page}.ipynb"
-    if not source.is_file():
-        return None
-    notebook = nbformat.read(source, as_version=4)
-    count = 0
-    for cell in notebook.cells:
-        tags = set(cell.metadata.get("tags", []))
-        if cell.cell_type != "code" or tags & {"remove-cell", "remove-output"}:
-            continue
-        count += sum("image/png" in output.get("data", {}) for output in cell.outputs)
-    return count
+    return shown_figures(source) if source.is_file() else None
 
 
 @pytest.mark.parametrize("page", PAGES + GENERATED)

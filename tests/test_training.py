@@ -171,10 +171,10 @@ def test_chapter_4_writes_out_exactly_what_set_seed_does():
     import inspect
     import random
     import textwrap
-    from pathlib import Path
 
-    import nbformat
     import tensorflow as tf
+
+    from chapters import code_cell
 
     def calls(source):
         """The functions called as statements of ``source``, in order."""
@@ -183,13 +183,10 @@ def test_chapter_4_writes_out_exactly_what_set_seed_does():
 
     helper = calls(textwrap.dedent(inspect.getsource(set_seed)))
     assert helper, "set_seed makes no calls"
-    chapter = nbformat.read(Path(__file__).resolve().parents[1] / "chapters" / "04_training_with_adam.ipynb",
-                            as_version=4)
-    cell = next(c for c in chapter.cells if c.cell_type == "code" and "written_out" in c.source
-                and "set_seed(" in c.source)
-    shown = calls(cell.source)
+    source = code_cell("04_training_with_adam", "written_out", "set_seed(")
+    shown = calls(source)
     assert shown[:len(helper)] == helper, f"chapter 4 shows {shown}, but set_seed calls {helper}"
     namespace = {"config": MLP_RECIPE, "keras": keras, "tf": tf, "np": np, "random": random, "set_seed": set_seed,
                  "print": lambda *args: None}
-    exec(compile(cell.source, "04_training_with_adam.ipynb", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "04_training_with_adam.ipynb", "exec"), namespace)  # noqa: S102
     assert namespace["written_out"] == namespace["from_helper"]

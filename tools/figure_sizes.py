@@ -19,8 +19,19 @@ from PIL import Image
 
 from execute_notebooks import DPI_KEY, FONT_KEY
 
+#: The content column as the site shows it at 1280 px, at the notebooks' 100 dpi.
 COLUMN_PX = 688
+#: The smallest text a figure may show, in CSS pixels, once scaled to the column (the site test's bound).
 MIN_TEXT_PX = 9.0
+
+
+def shown_text_px(info: dict, shown_width: float, natural_width: float) -> float:
+    """The height in CSS pixels of a PNG's smallest text, shown ``shown_width`` px wide.
+
+    ``info`` is the PNG's text chunks (``PIL.Image.info``), with the font size and resolution
+    that ``tools/execute_notebooks.py`` recorded; an image is never shown wider than it is.
+    """
+    return float(info[FONT_KEY]) / 72 * float(info[DPI_KEY]) * min(1.0, shown_width / natural_width)
 
 
 def report(path: Path) -> int:
@@ -37,7 +48,7 @@ def report(path: Path) -> int:
                 print(f"{path.name} cell {index} {name}: {image.width} px wide, no font recorded")
                 bad += 1
                 continue
-            px = float(image.info[FONT_KEY]) / 72 * float(image.info[DPI_KEY]) * min(1.0, COLUMN_PX / image.width)
+            px = shown_text_px(image.info, COLUMN_PX, image.width)
             flag = "" if px >= MIN_TEXT_PX else f"  <-- under {MIN_TEXT_PX:g} px"
             bad += bool(flag)
             print(f"{path.name} cell {index} {name}: {image.width} px wide, smallest text "
