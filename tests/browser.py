@@ -9,10 +9,7 @@ the network fails its test: the built site must work offline.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import http.server
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from chromium import CHROMIUM_ARGS, MISSING, find_chromium  # noqa: E402
+from chromium import CHROMIUM_ARGS, MISSING, find_chromium, serve  # noqa: E402
 
 SITE = ROOT / "_build" / "html"
 #: Screenshots and measurements of the browser tests, kept for people to look at.
@@ -34,11 +31,6 @@ def chromium_path() -> str:
     if not path:
         pytest.fail(MISSING)
     return path
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
 
 
 @dataclasses.dataclass
@@ -66,15 +58,8 @@ class Site:
 def site() -> Iterator[Site]:
     if not (SITE / "index.html").is_file():
         pytest.fail(f"No built book in {SITE}: run `make book` first (`make test` does).")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    host, port = server.server_address[:2]
-    try:
-        yield Site(SITE, f"http://{host}:{port}")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(SITE) as url:
+        yield Site(SITE, url)
 
 
 @pytest.fixture(scope="session")

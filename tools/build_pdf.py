@@ -11,14 +11,11 @@ from another host: every request elsewhere is refused, as in the browser tests.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
-from chromium import CHROMIUM_ARGS, MISSING, find_chromium
+from chromium import CHROMIUM_ARGS, MISSING, find_chromium, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where Jupyter Book writes the single-page HTML.
@@ -34,11 +31,6 @@ FOOTER = (
     '<div style="font-size: 8px; width: 100%; text-align: center; color: #555;">'
     '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
 )
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
 
 
 def build_single_html() -> None:
@@ -58,12 +50,8 @@ def print_pdf(source: Path = SINGLE_HTML, target: Path = PDF) -> Path:
     executable = find_chromium()
     if not executable:
         raise SystemExit(MISSING)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(source)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    host, port = server.server_address[:2]
-    base = f"http://{host}:{port}"
     refused = []
-    try:
+    with serve(source) as base:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             try:
@@ -100,9 +88,6 @@ def print_pdf(source: Path = SINGLE_HTML, target: Path = PDF) -> Path:
                 )
             finally:
                 browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
     if refused:
         raise SystemExit(f"The single-page book asked for files from other hosts: {sorted(set(refused))}")
     return target
