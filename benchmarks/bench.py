@@ -11,7 +11,8 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
    ONNX Runtime (the models exported as for the book's Draw-a-digit page);
 5. the book build: a clean build and a cached rebuild (rendering the stored outputs);
 6. a profile of one MLP training step, from the bare matrix products up to Keras's ``fit``,
-   which shows what bounds the MLP's throughput;
+   which shows what bounds the MLP's throughput, and one of the CNN's step (the network
+   alone, its augmentation, the whole step, ``fit``);
 7. an ablation of the MLP's accuracy: the same network, seed and validation split trained
    with the original recipe for one epoch, then with one field of the recipe changed at a
    time until it is the book's recipe (see ``ablation_steps``); the validation and test
@@ -68,6 +69,7 @@ from mnist_utils.training import (  # noqa: E402
     compile_model,
     set_seed,
     train,
+    training_batches,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,6 +151,10 @@ class Recipe:
     name: str
     config: TrainingConfig
     kerasio: bool = False  # the keras-io convnet instead of the book's CNN
+    #: How the training images reach ``fit``: ``"arrays"``, as the original write-up's and the
+    #: keras-io example's code hand them over, or ``"training_batches"``, as the book does (the
+    #: same batches, without tf.data's autotuner; see :func:`mnist_utils.training.training_batches`).
+    feed: str = "training_batches"
 
     def build(self) -> keras.Model:
         return build_kerasio() if self.kerasio else build_model(self.config)
@@ -156,7 +162,8 @@ class Recipe:
     def describe(self) -> dict:
         """The recipe as the results record it: its name, every field of its config, and the network."""
         config = self.config
-        return {"name": self.name, **dataclasses.asdict(config), "network": "kerasio" if self.kerasio else config.model}
+        return {"name": self.name, **dataclasses.asdict(config), "network": "kerasio" if self.kerasio else config.model,
+                "feed": self.feed}
 
 
 def build_kerasio() -> keras.Model:
@@ -186,21 +193,42 @@ def conv_flops(model: keras.Model) -> float:
     return 6.0 * macs
 
 
+class EpochClock(keras.callbacks.Callback):
+    """Times each epoch of one ``fit`` call, then scores the test set outside the timed span."""
+
+    def __init__(self, test) -> None:
+        super().__init__()
+        self.test, self.epoch_times, self.accuracies = test, [], []
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        self.epoch_times.append(time.perf_counter() - self.started)
+        images, labels = self.test
+        self.accuracies.append(accuracy(labels, self.model.predict(images, batch_size=1000, verbose=0).argmax(axis=1)))
+
+
 def train_once(recipe: Recipe, data, target: float) -> dict:
-    """Train epoch by epoch, timing training only, and evaluate the test set after each epoch."""
-    (x_train, y_train), (x_test, y_test) = data
+    """Train as the recipe's ``fit`` call does (one call, every epoch), timing training only.
+
+    The test set is scored after each epoch, outside the timed span. Handing ``fit`` all the
+    epochs at once, as the chapters do, matters: a ``fit`` call per epoch would also time,
+    every epoch, the copy of the arrays into TensorFlow and a new input pipeline.
+    """
+    (x_train, y_train), test = data
     config = recipe.config
     set_seed(config.seed)
     model = compile_model(recipe.build(), config, len(x_train))  # as training.train compiles it
-    epoch_times, accuracies, elapsed, reached = [], [], 0.0, None
-    for epoch in range(config.epochs):
-        started = time.perf_counter()
-        model.fit(x_train, y_train, batch_size=config.batch_size, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
-        epoch_times.append(time.perf_counter() - started)
-        elapsed += epoch_times[-1]
-        accuracies.append(float(model.evaluate(x_test, y_test, batch_size=1000, verbose=0)[1]))
-        if reached is None and accuracies[-1] >= target:
-            reached = elapsed
+    clock = EpochClock(test)
+    if recipe.feed == "arrays":
+        model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs, verbose=0, callbacks=[clock])
+    else:
+        model.fit(training_batches(x_train, y_train, config), epochs=config.epochs, shuffle=False, verbose=0,
+                  callbacks=[clock])
+    epoch_times, accuracies = clock.epoch_times, clock.accuracies
+    cumulative = np.cumsum(epoch_times)
+    reached = next((float(t) for t, a in zip(cumulative, accuracies) if a >= target), None)
     # The first epoch includes graph tracing and compilation: throughput uses the others.
     steady = epoch_times[1:] or epoch_times
     return {
@@ -287,7 +315,10 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
        step (adds batching, shuffling, the loss and accuracy metrics, and callbacks),
        returning to Python after every step;
     6. ``keras_fit_steps_per_execution``: the same with the book's ``steps_per_execution``,
-       which runs that many steps per call into TensorFlow.
+       which runs that many steps per call into TensorFlow;
+    7. ``keras_fit_training_batches``: the same again, fed by
+       :func:`mnist_utils.training.training_batches` instead of arrays (the same batches,
+       without tf.data's autotuner): the book's recipe as chapter 4 runs it.
     """
     set_seed(42)
     model = build_original_mlp()
@@ -349,12 +380,19 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
     samples = np.asarray(rng.random((epoch_size, 784), dtype=np.float32))
     labels = rng.integers(0, 10, len(samples))
     batches = int(np.ceil(epoch_size / batch_size))
-    for name, per_call in (("keras_fit", 1), ("keras_fit_steps_per_execution", MLP_RECIPE.steps_per_execution)):
+    per_call = MLP_RECIPE.steps_per_execution
+    fed = training_batches(samples, labels, dataclasses.replace(MLP_RECIPE, batch_size=batch_size))
+    fits = {
+        "keras_fit": (1, lambda: model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0)),
+        "keras_fit_steps_per_execution": (
+            per_call, lambda: model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0)),
+        "keras_fit_training_batches": (per_call, lambda: model.fit(fed, epochs=1, shuffle=False, verbose=0)),
+    }
+    for name, (steps_per_call, fit) in fits.items():
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], steps_per_execution=per_call)
-        model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0)  # trace
-        seconds, _ = timed_median(lambda: model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0),
-                                  repeats)
+                      metrics=["accuracy"], steps_per_execution=steps_per_call)
+        fit()  # trace
+        seconds, _ = timed_median(fit, repeats)
         rows[name] = seconds / batches * 1000
     return {
         "batch_size": batch_size,
@@ -362,6 +400,71 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
         "convention_flops_per_step": flops,
         "ms_per_step": rows,
         "gflops": {name: flops / (ms / 1000) / 1e9 for name, ms in rows.items()},
+    }
+
+
+def profile_cnn_step(repeats: int, steps: int = 10, epoch_size: int = 54_000) -> dict:
+    """Where one training step of the book's CNN spends its time, at its recipe's batch size.
+
+    Each level is timed as the median over ``repeats`` of ``steps`` steps (milliseconds per step):
+
+    1. ``forward_backward``: the network without its augmentation layers: forward pass, loss
+       and gradients (the convolutions' and the dense layers' products, and everything between);
+    2. ``augmentation``: the random shift and rotation of one batch, alone;
+    3. ``train_step``: the whole network with augmentation, plus Adam's update;
+    4. ``keras_fit``: one epoch of Keras's ``fit`` fed by :func:`~mnist_utils.training.training_batches`,
+       with the recipe's settings, per step (the book's CNN as chapter 6 trains it).
+
+    GFLOP/s count 6 × the multiply-adds of the Conv2D and Dense layers (``conv_flops``).
+    """
+    config = CNN_RECIPE
+    set_seed(config.seed)
+    model = build_model(config)
+    bare = build_model(dataclasses.replace(config, augment_shift=0.0, augment_rotation=0.0))
+    augmentation = keras.Sequential([layer for layer in model.layers if layer.name.startswith("random_")])
+    optimizer = keras.optimizers.Adam(1e-3)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((config.batch_size, 28, 28, 1), dtype=np.float32))
+    y = tf.constant(rng.integers(0, 10, config.batch_size))
+
+    def gradients(network, apply: bool):
+        with tf.GradientTape() as tape:
+            value = loss(y, network(x, training=True))
+        grads = tape.gradient(value, network.trainable_variables)
+        if apply:
+            optimizer.apply_gradients(zip(grads, network.trainable_variables))
+        return grads
+
+    levels = {
+        "forward_backward": tf.function(lambda: gradients(bare, False)),
+        "augmentation": tf.function(lambda: [augmentation(x, training=True)]),
+        "train_step": tf.function(lambda: gradients(model, True)),
+    }
+    rows = {}
+    for name, function in levels.items():
+        function()  # trace
+
+        def run(function=function) -> None:
+            for _ in range(steps):
+                result = function()
+            np.asarray(result[0])
+
+        seconds, _ = timed_median(run, repeats)
+        rows[name] = seconds / steps * 1000
+    samples = rng.random((epoch_size, 28, 28, 1), dtype=np.float32)
+    labels = rng.integers(0, 10, epoch_size)
+    compile_model(model, config, epoch_size)
+    fed = training_batches(samples, labels, config)
+    model.fit(fed, epochs=1, shuffle=False, verbose=0)  # trace
+    seconds, _ = timed_median(lambda: model.fit(fed, epochs=1, shuffle=False, verbose=0), max(1, repeats // 2))
+    rows["keras_fit"] = seconds / config.steps_per_epoch(epoch_size) * 1000
+    flops = conv_flops(model) * config.batch_size
+    return {
+        "batch_size": config.batch_size,
+        "convention_flops_per_step": flops,
+        "ms_per_step": rows,
+        "gflops": {name: flops / (ms / 1000) / 1e9 for name, ms in rows.items() if name != "augmentation"},
     }
 
 
@@ -555,20 +658,25 @@ def main(argv: list[str] | None = None) -> dict:
     mlp_data = (preprocess_for_mlp(x_train), y_train), (preprocess_for_mlp(x_test), y_test)
     cnn_data = (preprocess_for_cnn(x_train), y_train), (preprocess_for_cnn(x_test), y_test)
     mlp_recipes = [
-        Recipe("original (batch 32, Adam 1e-3, no XLA)", short(ORIGINAL_RECIPE)),
+        Recipe("original (batch 32, Adam 1e-3, no XLA)", short(ORIGINAL_RECIPE), feed="arrays"),
         Recipe(f"book (batch {MLP_RECIPE.batch_size}, cosine, {MLP_RECIPE.steps_per_execution} steps per call)",
                short(MLP_RECIPE)),
     ]
     cnn_recipes = [
-        Recipe("keras-io simple convnet (batch 128, Adam 1e-3)", short(KERAS_IO_RECIPE), kerasio=True),
+        Recipe("keras-io simple convnet (batch 128, Adam 1e-3)", short(KERAS_IO_RECIPE), kerasio=True, feed="arrays"),
         Recipe("book CNN (batch 128, cosine, augmentation)", short(CNN_RECIPE)),
     ]
 
+    # Sections this run does not measure keep their committed values (each records its own run).
+    previous = json.loads(args.output.read_text()) if args.output.exists() and not args.smoke else {}
+    kept = {key: previous[key] for key, skipped in (("ablation", args.skip_ablation), ("book_build", args.skip_book))
+            if skipped and key in previous}
     results: dict = {"schema": SCHEMA_VERSION, "smoke": args.smoke, "machine": machine(),
                      "date": time.strftime("%Y-%m-%d"), "repeats": args.repeats,
                      "train_repeats": 1 if args.smoke else args.train_repeats,
                      "flops_formula": "MLP: 6 x parameters per training sample; CNN: 6 x multiply-adds "
                                       "of the Conv2D and Dense layers per training sample"}
+    results.update(kept)
     print("matmul ...", flush=True)
     results["matmul"] = matmul_peak(256 if args.smoke else 4096, args.repeats)
     peak = results["matmul"]["peak_gflops"]
@@ -593,7 +701,10 @@ def main(argv: list[str] | None = None) -> dict:
     results["mlp_profile"] = [profile_mlp_step(batch, args.repeats, steps=2 if args.smoke else 20,
                                                epoch_size=len(x_train))
                               for batch in (32, MLP_RECIPE.batch_size)]
-    for profile in results["mlp_profile"]:
+    print("CNN step profile ...", flush=True)
+    results["cnn_profile"] = profile_cnn_step(args.repeats, steps=2 if args.smoke else 10,
+                                              epoch_size=len(x_train))
+    for profile in [*results["mlp_profile"], results["cnn_profile"]]:
         profile["share_of_peak"] = {name: gflops / peak for name, gflops in profile["gflops"].items()}
     save()
     results["mlp"] = run_group(mlp_recipes, mlp_data, 0.98)

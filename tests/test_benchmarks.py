@@ -133,6 +133,9 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
                         "onnxruntime_images_per_s_batched", "onnxruntime_single_image_latency_ms"):
                 assert row["inference"][key] > 0, key
     assert results["mlp"][0]["recipe"]["batch_size"] == 32
+    # The original and keras-io recipes hand fit arrays, as their code does; the book's use training_batches.
+    assert [row["recipe"]["feed"] for row in results["mlp"] + results["cnn"]] == [
+        "arrays", "training_batches", "arrays", "training_batches"]
     ablation = results["ablation"]  # one seed, every step trained for one epoch
     assert ablation["smoke"] is True and ablation["seeds"] == [MLP_RECIPE.seed] and len(ablation["runs"]) == 1
     run = ablation["runs"][0]
@@ -144,7 +147,8 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
         assert row["config"]["epochs"] == 1 and len(row["validation_curve"]) == 1
         assert 0 <= row["validation_accuracy"] <= 1 and 0 <= row["test_accuracy"] <= 1
     assert results["mlp"][0]["flops_per_sample"] == 6 * 850_586
-    levels = ["matmul", "forward_backward", "train_step", "train_step_xla", "keras_fit", "keras_fit_steps_per_execution"]
+    levels = ["matmul", "forward_backward", "train_step", "train_step_xla", "keras_fit", "keras_fit_steps_per_execution",
+              "keras_fit_training_batches"]
     assert [profile["batch_size"] for profile in results["mlp_profile"]] == [32, 256]
     for profile in results["mlp_profile"]:
         assert list(profile["ms_per_step"]) == levels and all(v > 0 for v in profile["ms_per_step"].values())
