@@ -377,8 +377,10 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
 
     # One epoch of the book's training part (54,000 images), so that the epoch's fixed costs
     # (a new iterator, shuffling, end-of-epoch callbacks) weigh as much as in real training.
-    samples = np.asarray(rng.random((epoch_size, 784), dtype=np.float32))
-    labels = rng.integers(0, 10, len(samples))
+    # A tensor, as the chapters hand fit (to_training_tensor): handed a NumPy array, every fit
+    # call would first copy it into TensorFlow, and the arrays' levels would time that copy too.
+    samples = tf.constant(rng.random((epoch_size, 784), dtype=np.float32))
+    labels = rng.integers(0, 10, epoch_size)
     batches = int(np.ceil(epoch_size / batch_size))
     per_call = MLP_RECIPE.steps_per_execution
     fed = training_batches(samples, labels, dataclasses.replace(MLP_RECIPE, batch_size=batch_size))
@@ -452,7 +454,7 @@ def profile_cnn_step(repeats: int, steps: int = 10, epoch_size: int = 54_000) ->
 
         seconds, _ = timed_median(run, repeats)
         rows[name] = seconds / steps * 1000
-    samples = rng.random((epoch_size, 28, 28, 1), dtype=np.float32)
+    samples = tf.constant(rng.random((epoch_size, 28, 28, 1), dtype=np.float32))
     labels = rng.integers(0, 10, epoch_size)
     compile_model(model, config, epoch_size)
     fed = training_batches(samples, labels, config)

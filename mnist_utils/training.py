@@ -226,11 +226,14 @@ def training_batches(images, labels, config: TrainingConfig) -> tf.data.Dataset:
     indices, slices them into batches of ``config.batch_size`` and gathers each batch's rows.
     This function builds that very pipeline (with Keras's own code, so the same batches in the
     same order: training on it gives the same weights, bit for bit, which a test checks) and
-    turns off ``tf.data``'s autotuner. Hand it to ``fit`` with ``shuffle=False`` (the batches
-    are shuffled already; Keras warns otherwise) and ``validation_batch_size``. The autotuner runs the gathering on extra threads that it
+    turns off ``tf.data``'s autotuner. The autotuner runs the gathering on extra threads that it
     sizes while training runs; on a machine with few cores those threads compete with the
-    training step for them, and an epoch of the MLP took up to twice as long (the appendix
-    *Performance* measures it). Without it the pipeline stays a step ahead on a single thread.
+    training step for the cores (the appendix *Performance* measures what that costs). Without
+    it, one thread keeps the next batch ready.
+
+    Hand the dataset to ``fit`` with ``shuffle=False`` (its batches are shuffled already, and
+    Keras warns otherwise) and ``validation_batch_size=config.batch_size`` (the batch size that
+    ``fit`` would otherwise have taken from its ``batch_size`` argument for validation).
 
     Parameters
     ----------
