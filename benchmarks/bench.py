@@ -297,6 +297,36 @@ def inference(model: keras.Model, images: np.ndarray, repeats: int) -> dict:
     }
 
 
+def gradient_step(network: keras.Model, optimizer, loss, x, y, apply: bool) -> list:
+    """One step's gradients of ``loss`` for ``network`` on the batch ``(x, y)``; with ``apply``, Adam's update too."""
+    with tf.GradientTape() as tape:
+        value = loss(y, network(x, training=True))
+    gradients = tape.gradient(value, network.trainable_variables)
+    if apply:
+        optimizer.apply_gradients(zip(gradients, network.trainable_variables))
+    return gradients
+
+
+def time_levels(levels: dict, steps: int, repeats: int) -> dict[str, float]:
+    """Milliseconds per call of each ``tf.function`` in ``levels``: the median over ``repeats`` of ``steps`` calls.
+
+    Each is called once first (tracing and compiling); the last call's first result is read back,
+    so that the timing waits for the computation.
+    """
+    rows = {}
+    for name, function in levels.items():
+        function()
+
+        def run(function=function) -> None:
+            for _ in range(steps):
+                result = function()
+            np.asarray(result[0])
+
+        seconds, _ = timed_median(run, repeats)
+        rows[name] = seconds / steps * 1000
+    return rows
+
+
 def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size: int = 54_000) -> dict:
     """Where one training step of the MLP spends its time, from the matrix products up.
 
@@ -345,12 +375,7 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
         return products[1:]
 
     def step(apply: bool):
-        with tf.GradientTape() as tape:
-            value = loss(y, model(x, training=True))
-        gradients = tape.gradient(value, model.trainable_variables)
-        if apply:
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return gradients
+        return gradient_step(model, optimizer, loss, x, y, apply)
 
     levels = {
         "matmul": matmul,
@@ -363,17 +388,7 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
     flops = 6.0 * model.count_params() * batch_size
     kernel_weights = [int(np.prod(kernel.shape)) for kernel in kernels]
     actual = 2.0 * batch_size * (3 * sum(kernel_weights) - kernel_weights[0])
-    rows = {}
-    for name, function in levels.items():
-        function()  # trace and compile
-
-        def run(function=function) -> None:
-            for _ in range(steps):
-                result = function()
-            np.asarray(result[0])
-
-        seconds, _ = timed_median(run, repeats)
-        rows[name] = seconds / steps * 1000
+    rows = time_levels(levels, steps, repeats)
 
     # One epoch of the book's training part (54,000 images), so that the epoch's fixed costs
     # (a new iterator, shuffling, end-of-epoch callbacks) weigh as much as in real training.
@@ -430,30 +445,12 @@ def profile_cnn_step(repeats: int, steps: int = 10, epoch_size: int = 54_000) ->
     x = tf.constant(rng.random((config.batch_size, 28, 28, 1), dtype=np.float32))
     y = tf.constant(rng.integers(0, 10, config.batch_size))
 
-    def gradients(network, apply: bool):
-        with tf.GradientTape() as tape:
-            value = loss(y, network(x, training=True))
-        grads = tape.gradient(value, network.trainable_variables)
-        if apply:
-            optimizer.apply_gradients(zip(grads, network.trainable_variables))
-        return grads
-
     levels = {
-        "forward_backward": tf.function(lambda: gradients(bare, False)),
+        "forward_backward": tf.function(lambda: gradient_step(bare, optimizer, loss, x, y, False)),
         "augmentation": tf.function(lambda: [augmentation(x, training=True)]),
-        "train_step": tf.function(lambda: gradients(model, True)),
+        "train_step": tf.function(lambda: gradient_step(model, optimizer, loss, x, y, True)),
     }
-    rows = {}
-    for name, function in levels.items():
-        function()  # trace
-
-        def run(function=function) -> None:
-            for _ in range(steps):
-                result = function()
-            np.asarray(result[0])
-
-        seconds, _ = timed_median(run, repeats)
-        rows[name] = seconds / steps * 1000
+    rows = time_levels(levels, steps, repeats)
     samples = tf.constant(rng.random((epoch_size, 28, 28, 1), dtype=np.float32))
     labels = rng.integers(0, 10, epoch_size)
     compile_model(model, config, epoch_size)
