@@ -399,10 +399,12 @@ def profile_mlp_step(batch_size: int, repeats: int, steps: int = 20, epoch_size:
     batches = int(np.ceil(epoch_size / batch_size))
     per_call = MLP_RECIPE.steps_per_execution
     fed = training_batches(samples, labels, dataclasses.replace(MLP_RECIPE, batch_size=batch_size))
+    def fit_arrays():
+        return model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0)
+
     fits = {
-        "keras_fit": (1, lambda: model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0)),
-        "keras_fit_steps_per_execution": (
-            per_call, lambda: model.fit(samples, labels, batch_size=batch_size, epochs=1, verbose=0)),
+        "keras_fit": (1, fit_arrays),
+        "keras_fit_steps_per_execution": (per_call, fit_arrays),
         "keras_fit_training_batches": (per_call, lambda: model.fit(fed, epochs=1, shuffle=False, verbose=0)),
     }
     for name, (steps_per_call, fit) in fits.items():
@@ -430,7 +432,8 @@ def profile_cnn_step(repeats: int, steps: int = 10, epoch_size: int = 54_000) ->
     2. ``augmentation``: the random shift and rotation of one batch, alone;
     3. ``train_step``: the whole network with augmentation, plus Adam's update;
     4. ``keras_fit``: one epoch of Keras's ``fit`` fed by :func:`~mnist_utils.training.training_batches`,
-       with the recipe's settings, per step (the book's CNN as chapter 6 trains it).
+       with the recipe's settings, per step (the book's CNN as chapter 6 trains it); the median
+       over ``repeats // 2`` epochs (at least one), as an epoch is long.
 
     GFLOP/s count 6 × the multiply-adds of the Conv2D and Dense layers (``conv_flops``).
     """
