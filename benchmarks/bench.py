@@ -13,7 +13,10 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
 6. a profile of one MLP training step, from the bare matrix products up to Keras's ``fit``,
    which shows what bounds the MLP's throughput, and one of the CNN's step (the network
    alone, its augmentation, the whole step, ``fit``);
-7. an ablation of the MLP's accuracy: the same network, seed and validation split trained
+7. chapter 6's ensemble (:data:`~mnist_utils.ensemble.ENSEMBLE_RECIPE`): each member's
+   training time and accuracy, and the ensembles of its first 1, 2, … members with and
+   without test-time shifts, on the validation split they all hold out and on the test set;
+8. an ablation of the MLP's accuracy: the same network, seed and validation split trained
    with the original recipe for one epoch, then with one field of the recipe changed at a
    time until it is the book's recipe (see ``ablation_steps``); the validation and test
    accuracy of each step, for each of ``--ablation-seeds``.
@@ -28,8 +31,9 @@ to weights). For the CNN, whose weights are reused across positions, the count c
 the layers' multiply-adds instead (see ``conv_flops``).
 
 Usage: python benchmarks/bench.py [--output FILE] [--repeats N] [--train-repeats N] [--smoke] [--skip-book]
-                                  [--skip-ablation] [--ablation-seeds SEED ...]
+                                  [--skip-ablation] [--skip-ensemble] [--ablation-seeds SEED ...]
        python benchmarks/bench.py --only-book      (update the book build in an existing --output)
+       python benchmarks/bench.py --only-ensemble  (update the ensemble in --output)
        python benchmarks/bench.py --only-ablation  (update the ablation in --output)
 """
 
@@ -55,6 +59,14 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mnist_utils.data import load_mnist, train_validation_split  # noqa: E402
+from mnist_utils.ensemble import (  # noqa: E402
+    ENSEMBLE_RECIPE,
+    TTA_SHIFTS,
+    EnsembleRecipe,
+    average_views,
+    ensemble_probabilities,
+    view_probabilities,
+)
 from mnist_utils.evaluation import accuracy, predict_probabilities  # noqa: E402
 from mnist_utils.export import export_onnx  # noqa: E402
 from mnist_utils.files import write_text  # noqa: E402
@@ -67,6 +79,7 @@ from mnist_utils.training import (  # noqa: E402
     TrainingConfig,
     build_model,
     compile_model,
+    save_model,
     set_seed,
     train,
     training_batches,
@@ -162,7 +175,7 @@ class Recipe:
     def describe(self) -> dict:
         """The recipe as the results record it: its name, every field of its config, and the network."""
         config = self.config
-        return {"name": self.name, **dataclasses.asdict(config), "network": "kerasio" if self.kerasio else config.model,
+        return {"name": self.name, **config.as_dict(), "network": "kerasio" if self.kerasio else config.model,
                 "feed": self.feed}
 
 
@@ -535,7 +548,7 @@ def ablation_run(config: TrainingConfig, validation, test) -> dict:
         return accuracy(labels, predict_probabilities(model, images).argmax(axis=1))
 
     return {
-        "config": dataclasses.asdict(config),
+        "config": config.as_dict(),
         "validation_accuracy": score(*validation),
         "test_accuracy": score(*test),
         "validation_curve": [float(v) for v in history["val_accuracy"]],
@@ -561,7 +574,7 @@ def ablation(seeds: list[int], smoke: bool = False, save=None) -> dict:
         if smoke:
             steps = [dict(step, config=dataclasses.replace(step["config"], epochs=1)) for step in steps]
         config = steps[0]["config"]
-        _, validation = train_validation_split(x_all, y_all, validation_size=config.validation_size, seed=config.seed)
+        _, validation = train_validation_split(x_all, y_all, validation_size=config.validation_size, seed=config.validation_seed)
         run = {"seed": seed, "steps": [], "schedule_first": None}
         result["runs"].append(run)
         for index, step in enumerate(steps):
@@ -590,6 +603,71 @@ def record_ablation(results: dict, seeds: list[int], smoke: bool, write, **extra
         write()
 
     keep(ablation(seeds, smoke=smoke, save=keep))
+
+
+def ensemble_benchmark(recipe: EnsembleRecipe = ENSEMBLE_RECIPE, smoke: bool = False, repeats: int = 3) -> dict:
+    """Train every member of ``recipe`` as chapter 6 does, and score the ensembles of the first k.
+
+    Each member is trained with :func:`mnist_utils.training.train` (the book's training path)
+    and timed, then saved to the model cache, where chapter 6 finds it. Every member predicts
+    the validation images (the split all members hold out) and the test images once per shift
+    of :data:`~mnist_utils.ensemble.TTA_SHIFTS`; the ensembles of the first 1, 2, … members,
+    with and without test-time shifts, are averages of those predictions
+    (:func:`~mnist_utils.ensemble.average_views`). Inference is timed for one member without
+    shifts and for the whole ensemble as ``recipe`` predicts (medians of ``repeats``).
+    ``smoke`` trains two members for one epoch on 1,000 images and scores 500.
+    """
+    (x_all, y_all), (x_test, y_test) = load_mnist()
+    if smoke:  # 1,000 training images: validation_size is the rest
+        member = dataclasses.replace(recipe.member, epochs=1, validation_size=len(x_all) - 1000)
+        recipe = dataclasses.replace(recipe, member=member, seeds=recipe.seeds[:2])
+    _, (x_val, y_val) = train_validation_split(x_all, y_all, validation_size=recipe.member.validation_size,
+                                               seed=recipe.member.validation_seed)
+    if smoke:
+        x_val, y_val, x_test, y_test = x_val[:500], y_val[:500], x_test[:500], y_test[:500]
+    models, members = [], []
+    for config in recipe.members():
+        print(f"ensemble member, seed {config.seed} ...", flush=True)
+        started = time.perf_counter()
+        model, history = train(config)
+        wall = time.perf_counter() - started
+        if not smoke:
+            save_model(model, config, history=history, wall_time=wall)
+        models.append(model)
+        members.append({"seed": config.seed, "wall_time_s": wall,
+                        "validation_curve": [float(v) for v in history["val_accuracy"]]})
+    shifts = TTA_SHIFTS
+    assert shifts[0] == (0, 0)  # so [:, :1] are the plain predictions
+    views = {"validation": view_probabilities(models, x_val, shifts=shifts),
+             "test": view_probabilities(models, x_test, shifts=shifts)}
+    labels = {"validation": y_val, "test": y_test}
+
+    def score(part: str, count: int, shifted: bool, first: int = 0) -> float:
+        chosen = views[part][first : first + count, : len(shifts) if shifted else 1]
+        return accuracy(labels[part], average_views(chosen).argmax(axis=1))
+
+    for index, row in enumerate(members):
+        for part in views:
+            row[f"{part}_accuracy"] = score(part, 1, False, first=index)
+            row[f"{part}_accuracy_shifted"] = score(part, 1, True, first=index)
+    ensembles = [
+        {"members": count, "training_s": sum(row["wall_time_s"] for row in members[:count]),
+         **{f"{part}_accuracy{suffix}": score(part, count, shifted)
+            for part in views for suffix, shifted in (("", False), ("_shifted", True))}}
+        for count in range(1, len(models) + 1)
+    ]
+    one, _ = timed_median(lambda: ensemble_probabilities(models[:1], x_test), repeats)
+    whole, _ = timed_median(lambda: ensemble_probabilities(models, x_test, shifts=recipe.shifts), repeats)
+    return {
+        "date": time.strftime("%Y-%m-%d"), "machine": machine(), "smoke": smoke,
+        "recipe": {"member": recipe.member.as_dict(), "seeds": list(recipe.seeds),
+                   "test_time_shifts": recipe.test_time_shifts, "shifts": [list(shift) for shift in shifts]},
+        "validation_images": int(len(y_val)), "test_images": int(len(y_test)),
+        "members": members, "ensembles": ensembles,
+        "total_training_s": ensembles[-1]["training_s"],
+        "inference_ms_per_image": {"one_member": 1000 * one / len(x_test),
+                                   "ensemble": 1000 * whole / len(x_test)},
+    }
 
 
 def book_build(repeats: int) -> dict:
@@ -631,6 +709,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-ablation", action="store_true", help="do not run the MLP's ablation")
     parser.add_argument("--only-ablation", action="store_true",
                         help="run only the MLP's ablation and update it in the --output file")
+    parser.add_argument("--skip-ensemble", action="store_true", help="do not train and score chapter 6's ensemble")
+    parser.add_argument("--only-ensemble", action="store_true",
+                        help="train and score only chapter 6's ensemble and update it in the --output file")
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=list(ABLATION_SEEDS),
                         help="seeds of the ablation (the first is the book's); each adds a full set of runs")
     args = parser.parse_args(argv)
@@ -640,6 +721,13 @@ def main(argv: list[str] | None = None) -> dict:
         record_ablation(results, ablation_seeds, args.smoke,
                         lambda: write_text(args.output, json.dumps(results, indent=1)),
                         separate_run="python benchmarks/bench.py --only-ablation")
+        print(f"updated {args.output}")
+        return results
+    if args.only_ensemble:
+        results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
+        results["ensemble"] = dict(ensemble_benchmark(smoke=args.smoke, repeats=args.repeats),
+                                   separate_run="python benchmarks/bench.py --only-ensemble")
+        write_text(args.output, json.dumps(results, indent=1))
         print(f"updated {args.output}")
         return results
     if args.only_book:
@@ -671,7 +759,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     # Sections this run does not measure keep their committed values (each records its own run).
     previous = json.loads(args.output.read_text()) if args.output.exists() and not args.smoke else {}
-    kept = {key: previous[key] for key, skipped in (("ablation", args.skip_ablation), ("book_build", args.skip_book))
+    kept = {key: previous[key] for key, skipped in (("ablation", args.skip_ablation), ("book_build", args.skip_book),
+                                                    ("ensemble", args.skip_ensemble))
             if skipped and key in previous}
     results: dict = {"schema": SCHEMA_VERSION, "smoke": args.smoke, "machine": machine(),
                      "date": time.strftime("%Y-%m-%d"), "repeats": args.repeats,
@@ -718,6 +807,9 @@ def main(argv: list[str] | None = None) -> dict:
     for row in results["cnn"]:
         hit = [t for t, a in zip(row["cumulative_time_s"], row["test_accuracy"]) if a >= 0.995]
         row["time_to_99_5_s"] = hit[0] if hit else None
+    if not args.skip_ensemble:
+        save()
+        results["ensemble"] = ensemble_benchmark(smoke=args.smoke, repeats=args.repeats)
     if not args.skip_ablation:
         save()
         record_ablation(results, ablation_seeds, args.smoke, save)

@@ -12,6 +12,8 @@ Modules
     Seeding, the training recipe, and a cache of trained models.
 :mod:`mnist_utils.evaluation`
     Accuracy, confusion matrices and per-class metrics.
+:mod:`mnist_utils.ensemble`
+    Average several networks, and shifted copies of each image (test-time augmentation).
 :mod:`mnist_utils.plotting`
     Figures shared by several chapters.
 :mod:`mnist_utils.handwriting`

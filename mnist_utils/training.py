@@ -111,6 +111,10 @@ class TrainingConfig:
         ``"cosine"``: the learning rate decays from ``learning_rate`` to zero along a cosine
         over the whole run (the book's recipes); ``"constant"``: it stays at
         ``learning_rate`` (Keras's default, as in the original write-up).
+    split_seed:
+        Seed of the training/validation split; ``None`` (the book's single networks) uses
+        ``seed``. The members of an ensemble share one split, so that the ensemble can be
+        validated on images none of its members trained on.
     """
 
     model: str = "mlp"
@@ -124,6 +128,7 @@ class TrainingConfig:
     augment_shift: float = 0.0
     augment_rotation: float = 0.0
     schedule: str = "cosine"
+    split_seed: int | None = None
 
     def __post_init__(self) -> None:
         # Check every field, and store NumPy scalars as the Python numbers they equal.
@@ -139,6 +144,7 @@ class TrainingConfig:
             "augment_shift": lambda v, n: check_float(v, n, low=0.0, high=0.5, high_open=True),
             "augment_rotation": lambda v, n: check_float(v, n, low=0.0, high=0.5, high_open=True),
             "schedule": lambda v, n: check_choice(v, n, SCHEDULES),
+            "split_seed": lambda v, n: None if v is None else check_int(v, n, minimum=0, maximum=2**32 - 1),
         }
         for field, checker in check.items():
             object.__setattr__(self, field, checker(getattr(self, field), field))
@@ -148,12 +154,28 @@ class TrainingConfig:
                 "augment_rotation to 0.0 for the MLP."
             )
 
+    @property
+    def validation_seed(self) -> int:
+        """The seed of the training/validation split: ``split_seed``, or ``seed`` if that is ``None``."""
+        return self.seed if self.split_seed is None else self.split_seed
+
+    def as_dict(self) -> dict:
+        """The fields as a dict, as saved records and the benchmark keep them.
+
+        ``split_seed`` is left out while it is ``None``, so that a recipe written before the
+        field existed keeps its dict and its :meth:`fingerprint` (and its saved model).
+        """
+        fields = dataclasses.asdict(self)
+        if fields["split_seed"] is None:
+            del fields["split_seed"]
+        return fields
+
     def fingerprint(self) -> str:
         """A short hash of the recipe and the Keras/TensorFlow versions.
 
         A saved model is reused only by a recipe with the same fingerprint.
         """
-        payload = dict(dataclasses.asdict(self), keras=keras.__version__, tf=tf.__version__)
+        payload = dict(self.as_dict(), keras=keras.__version__, tf=tf.__version__)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
     def steps_per_epoch(self, n_examples: int) -> int:
@@ -174,7 +196,7 @@ ORIGINAL_RECIPE = TrainingConfig(
 
 def _split(config: TrainingConfig):
     (x, y), _ = load_mnist()
-    return train_validation_split(x, y, validation_size=config.validation_size, seed=config.seed)
+    return train_validation_split(x, y, validation_size=config.validation_size, seed=config.validation_seed)
 
 
 def build_model(config: TrainingConfig) -> keras.Model:
@@ -452,7 +474,7 @@ def training_record(
     except (TypeError, ValueError) as error:
         raise InputTypeError(f"history must map names to lists of numbers ({error}).") from None
     return {
-        "config": dataclasses.asdict(config),
+        "config": config.as_dict(),
         "history": history,
         "wall_time_s": None if wall_time is None else check_float(wall_time, "wall_time", low=0.0),
         "keras": keras.__version__,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mnist_utils.ensemble import ENSEMBLE_RECIPE
 from mnist_utils.training import MLP_RECIPE, ORIGINAL_RECIPE, TrainingConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +97,7 @@ def test_committed_ablation_is_well_formed_and_built_from_the_books_recipes(benc
         check_run(run)
         # The recipes are those ablation_steps builds from ORIGINAL_RECIPE and MLP_RECIPE today.
         expected = bench.ablation_steps(run["seed"])
-        assert [step["config"] for step in run["steps"]] == [dataclasses.asdict(step["config"]) for step in expected]
+        assert [step["config"] for step in run["steps"]] == [step["config"].as_dict() for step in expected]
         assert [step["factor"] for step in run["steps"]] == [step["factor"] for step in expected]
         # A speed-only step changes nothing the model learns: the same accuracies, bit for bit.
         for before, after in zip(run["steps"], run["steps"][1:]):
@@ -104,8 +105,8 @@ def test_committed_ablation_is_well_formed_and_built_from_the_books_recipes(benc
                 for key in ("validation_accuracy", "test_accuracy", "validation_curve"):
                     assert after[key] == before[key], (after["label"], key)
     book = ablation["runs"][0]["steps"][-1]["config"]
-    assert book == dataclasses.asdict(MLP_RECIPE)
-    assert ablation["runs"][0]["steps"][1]["config"] == dataclasses.asdict(ORIGINAL_RECIPE)
+    assert book == MLP_RECIPE.as_dict()
+    assert ablation["runs"][0]["steps"][1]["config"] == ORIGINAL_RECIPE.as_dict()
 
 
 @pytest.mark.slow  # a real (tiny) benchmark run; left out of `make unit`
@@ -154,3 +155,16 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
         assert list(profile["ms_per_step"]) == levels and all(v > 0 for v in profile["ms_per_step"].values())
         assert profile["convention_flops_per_step"] == 6 * 850_586 * profile["batch_size"]
         assert profile["matmul_flops_per_step"] < profile["convention_flops_per_step"]
+    ensemble = results["ensemble"]  # two members, one epoch on 1,000 images each
+    assert ensemble["smoke"] is True and ensemble["recipe"]["seeds"] == list(ENSEMBLE_RECIPE.seeds[:2])
+    assert [row["seed"] for row in ensemble["members"]] == list(ENSEMBLE_RECIPE.seeds[:2])
+    assert [row["members"] for row in ensemble["ensembles"]] == [1, 2]
+    for row in ensemble["members"] + ensemble["ensembles"]:
+        for key in ("validation_accuracy", "validation_accuracy_shifted", "test_accuracy", "test_accuracy_shifted"):
+            assert 0 <= row[key] <= 1, key
+    # The ensemble of one member is that member; the whole ensemble's training is every member's.
+    assert {key: ensemble["ensembles"][0][key] for key in ("validation_accuracy", "test_accuracy_shifted")} == {
+        key: ensemble["members"][0][key] for key in ("validation_accuracy", "test_accuracy_shifted")}
+    assert ensemble["total_training_s"] == pytest.approx(sum(row["wall_time_s"] for row in ensemble["members"]))
+    assert all(value > 0 for value in ensemble["inference_ms_per_image"].values())
+    assert not list((tmp_path / "cache").glob("models/cnn-*.keras"))  # a smoke run leaves the model cache alone

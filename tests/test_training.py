@@ -66,10 +66,37 @@ def test_config_accepts_numpy_scalars_as_the_python_numbers_they_equal():
 def test_fingerprint_depends_on_every_field():
     prints = {MLP_RECIPE.fingerprint()}
     for changes in ({"batch_size": 128}, {"epochs": 11}, {"seed": 1}, {"jit_compile": True}, {"learning_rate": 2e-3},
-                    {"steps_per_execution": 1}):
+                    {"steps_per_execution": 1}, {"split_seed": 42}):
         prints.add(dataclasses.replace(MLP_RECIPE, **changes).fingerprint())
-    assert len(prints) == 7
+    assert len(prints) == 8
     assert MLP_RECIPE.fingerprint() == TrainingConfig().fingerprint()
+
+
+def test_split_seed_chooses_the_split_and_is_left_out_of_records_while_unset():
+    assert MLP_RECIPE.split_seed is None and MLP_RECIPE.validation_seed == MLP_RECIPE.seed
+    assert "split_seed" not in MLP_RECIPE.as_dict()  # saved records and fingerprints from before the field stay valid
+    assert {key: value for key, value in dataclasses.asdict(MLP_RECIPE).items() if key != "split_seed"} == MLP_RECIPE.as_dict()
+    member = dataclasses.replace(MLP_RECIPE, seed=7, split_seed=42)
+    assert member.validation_seed == 42 and member.as_dict()["split_seed"] == 42
+    with pytest.raises(ValueError, match="split_seed must be between 0 and 4294967295, got -1"):
+        dataclasses.replace(MLP_RECIPE, split_seed=-1)
+    with pytest.raises(TypeError, match="split_seed must be an integer"):
+        dataclasses.replace(MLP_RECIPE, split_seed="42")
+
+
+def test_training_validates_on_the_split_of_split_seed(monkeypatch):
+    asked = []
+
+    def split(x, y, *, validation_size, seed):
+        asked.append(seed)
+        raise StopIteration
+
+    monkeypatch.setattr(training, "train_validation_split", split)
+    for config, expected in [(MLP_RECIPE, 42), (dataclasses.replace(MLP_RECIPE, seed=3), 3),
+                             (dataclasses.replace(MLP_RECIPE, seed=3, split_seed=42), 42)]:
+        with pytest.raises(StopIteration):
+            training.train(config)
+        assert asked.pop() == expected
 
 
 def test_set_seed_rejects_non_integers():
@@ -154,7 +181,7 @@ def test_save_model_is_atomic_and_named_by_fingerprint(tmp_path, quick_model):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # the record is inside; no temporary file left
     record = training.load_record(QUICK, tmp_path)
     assert record["history"] == {"loss": [0.5]} and record["wall_time_s"] == 3.0
-    assert record["config"] == dataclasses.asdict(QUICK)
+    assert record["config"] == QUICK.as_dict()
     assert training.load_record(MLP_RECIPE, tmp_path) is None
     with pytest.raises(TypeError, match="must be a keras.Model"):
         save_model("model", QUICK, tmp_path)
