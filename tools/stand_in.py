@@ -16,8 +16,8 @@ Usage:
     checked on that version too.
 ``binder``
     A fresh virtual environment on Python 3.11, ``pip install -r binder/requirements.txt``
-    and ``binder/postBuild``, as repo2docker does. ``postBuild`` must leave both trained
-    models where the chapters look for them; JupyterLab (what Binder opens) must start; and
+    and ``binder/postBuild``, as repo2docker does. ``postBuild`` must leave every model it trains
+    where the chapters look for it; JupyterLab (what Binder opens) must start; and
     chapters 1, 3, 8 (which loads both models, exports them and checks them) and 9 (which
     starts TensorFlow worker processes beside the kernel) run in it.
 
@@ -189,12 +189,15 @@ def binder(python: str, work: Path) -> list[str]:
                                 "MNIST_BOOK_CACHE": str(cache)}
     started = time.perf_counter()
     subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], check=True, cwd=ROOT, env=env)
-    step(f"postBuild: {time.perf_counter() - started:.0f} s (installs the helpers, trains both models)")
+    step(f"postBuild: {time.perf_counter() - started:.0f} s (installs the helpers, trains both models and "
+         "chapter 6's live ensemble members)")
     check = ("from mnist_utils.training import RECIPES, model_path; "
-             "print(all(model_path(recipe).is_file() for recipe in RECIPES.values()))")
+             "from mnist_utils.ensemble import ENSEMBLE_RECIPE, LIVE_MEMBERS; "
+             "recipes = [*RECIPES.values(), *ENSEMBLE_RECIPE.members()[:LIVE_MEMBERS]]; "
+             "print(all(model_path(recipe).is_file() for recipe in recipes))")
     saved = subprocess.run([str(venv_python), "-c", check], capture_output=True, text=True, env=env, cwd=work)
     if saved.stdout.strip() != "True":
-        step(f"FAILED postBuild did not save both models where the chapters look: {saved.stderr[-2000:]}")
+        step(f"FAILED postBuild did not save every model where the chapters look: {saved.stderr[-2000:]}")
         return ["postBuild"]
     lab = subprocess.run([str(venv_python.parent / "jupyter-lab"), "--version"], capture_output=True, text=True, env=env)
     if lab.returncode != 0:
