@@ -205,16 +205,22 @@ class EnsembleRecipe:
         return tuple(dataclasses.replace(self.member, seed=seed) for seed in self.seeds)
 
 
-#: The ensemble chapter 6 teaches: short runs of the CNN recipe from four other seeds, all
-#: holding out the validation images of :data:`~mnist_utils.training.CNN_RECIPE`.
+#: The ensemble chapter 6 teaches: two shorter runs of the CNN recipe from other seeds, both
+#: holding out the validation images of :data:`~mnist_utils.training.CNN_RECIPE`. Chosen on
+#: those images, for 600 s of training on the benchmark's 2-core machine: two members of 10
+#: epochs scored higher than four of 5 (99.37 % against 99.17 %, without shifts; measured once,
+#: 2026-12-02, not by the benchmark). The benchmark re-measures the shifted copies' effect on
+#: the whole ensemble, and a test holds ``test_time_shifts`` to it.
 ENSEMBLE_RECIPE = EnsembleRecipe(
-    member=dataclasses.replace(CNN_RECIPE, epochs=5, split_seed=CNN_RECIPE.seed), seeds=(1, 2, 3, 4)
+    member=dataclasses.replace(CNN_RECIPE, epochs=10, split_seed=CNN_RECIPE.seed),
+    seeds=(1, 2),
+    test_time_shifts=False,
 )
 
 
 #: How many of :data:`ENSEMBLE_RECIPE`'s members chapter 6 trains as it runs (and Binder's
 #: ``postBuild`` trains in advance); the benchmark trains and scores all of them.
-LIVE_MEMBERS = 2
+LIVE_MEMBERS = 1
 
 
 def load_or_train_ensemble(

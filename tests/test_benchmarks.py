@@ -109,6 +109,18 @@ def test_committed_ablation_is_well_formed_and_built_from_the_books_recipes(benc
     assert ablation["runs"][0]["steps"][1]["config"] == ORIGINAL_RECIPE.as_dict()
 
 
+def test_committed_ensemble_is_the_chapters_recipe_and_chose_its_shifts_on_validation():
+    ensemble = json.loads(RESULTS.read_text())["ensemble"]
+    assert ensemble["smoke"] is False
+    assert ensemble["recipe"]["member"] == ENSEMBLE_RECIPE.member.as_dict()
+    assert ensemble["recipe"]["seeds"] == list(ENSEMBLE_RECIPE.seeds)
+    assert [row["seed"] for row in ensemble["members"]] == list(ENSEMBLE_RECIPE.seeds)
+    assert [row["members"] for row in ensemble["ensembles"]] == list(range(1, len(ENSEMBLE_RECIPE.seeds) + 1))
+    whole = ensemble["ensembles"][-1]
+    assert ENSEMBLE_RECIPE.test_time_shifts == (whole["validation_accuracy_shifted"] > whole["validation_accuracy"])
+    assert ensemble["validation_images"] == ENSEMBLE_RECIPE.member.validation_size
+
+
 @pytest.mark.slow  # a real (tiny) benchmark run; left out of `make unit`
 def test_benchmark_smoke_run_writes_valid_json(tmp_path):
     output = tmp_path / "results.json"
