@@ -171,7 +171,9 @@ class EnsembleRecipe:
     Attributes
     ----------
     member:
-        The recipe of every member; its ``seed`` is replaced by each of ``seeds``.
+        The recipe of every member; its ``seed`` is replaced by each of ``seeds``. Its
+        ``split_seed`` must be set: the members then hold out the same validation images,
+        on which the ensemble itself can be validated.
     seeds:
         One seed per member, in the order members are added.
     test_time_shifts:
@@ -186,6 +188,12 @@ class EnsembleRecipe:
         if not isinstance(self.member, TrainingConfig):
             raise InputTypeError(
                 f"member must be a TrainingConfig, such as CNN_RECIPE, got {type(self.member).__name__}."
+            )
+        if self.member.split_seed is None:
+            raise InputValueError(
+                "member.split_seed is None, so each member would hold out different validation images "
+                "and no image could validate the ensemble; set it, for example "
+                "dataclasses.replace(CNN_RECIPE, split_seed=CNN_RECIPE.seed)."
             )
         if not isinstance(self.seeds, tuple) or not self.seeds:
             raise InputValueError(f"seeds must be a non-empty tuple of integers, got {self.seeds!r}.")

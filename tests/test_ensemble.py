@@ -25,6 +25,10 @@ from mnist_utils.evaluation import predict_probabilities
 from mnist_utils.training import CNN_RECIPE, MLP_RECIPE, set_seed
 
 
+#: A member recipe whose split is shared, as an ensemble's must be.
+SHARED = dataclasses.replace(CNN_RECIPE, split_seed=CNN_RECIPE.seed)
+
+
 @pytest.fixture(scope="module")
 def images() -> np.ndarray:
     rng = np.random.default_rng(0)
@@ -137,11 +141,12 @@ def test_the_recipe_gives_one_cnn_recipe_per_seed():
     ("kwargs", "error", "fragment"),
     [
         ({"member": "cnn", "seeds": (1,)}, InputTypeError, "member must be a TrainingConfig"),
-        ({"member": CNN_RECIPE, "seeds": ()}, InputValueError, "seeds must be a non-empty tuple"),
-        ({"member": CNN_RECIPE, "seeds": [1, 2]}, InputValueError, "seeds must be a non-empty tuple"),
-        ({"member": CNN_RECIPE, "seeds": (1, 1)}, InputValueError, "seeds must all differ"),
-        ({"member": CNN_RECIPE, "seeds": (-1,)}, InputValueError, "seeds"),
-        ({"member": CNN_RECIPE, "seeds": (1,), "test_time_shifts": "yes"}, InputTypeError, "test_time_shifts"),
+        ({"member": CNN_RECIPE, "seeds": (1, 2)}, InputValueError, "member.split_seed is None"),
+        ({"member": SHARED, "seeds": ()}, InputValueError, "seeds must be a non-empty tuple"),
+        ({"member": SHARED, "seeds": [1, 2]}, InputValueError, "seeds must be a non-empty tuple"),
+        ({"member": SHARED, "seeds": (1, 1)}, InputValueError, "seeds must all differ"),
+        ({"member": SHARED, "seeds": (-1,)}, InputValueError, "seeds"),
+        ({"member": SHARED, "seeds": (1,), "test_time_shifts": "yes"}, InputTypeError, "test_time_shifts"),
     ],
 )
 def test_the_recipe_refuses_bad_fields(kwargs, error, fragment):
