@@ -1,8 +1,8 @@
 """Ensembles: several networks' averaged probabilities, and test-time shifts.
 
 An ensemble averages the softmax outputs of networks trained alike but from different
-seeds (so different initial weights, shuffles, augmentations and validation splits); their
-mistakes differ, and the average makes fewer. **Test-time augmentation** averages one
+seeds (so different initial weights, shuffles and augmentations); their mistakes partly
+differ, and the average can make fewer. **Test-time augmentation** averages one
 network's outputs over shifted copies of each image. Chapter 6 teaches both;
 :data:`ENSEMBLE_RECIPE` is the ensemble the chapter, the benchmark and the tests read.
 """
