@@ -4,11 +4,13 @@ Usage: python benchmarks/memory.py [--output benchmarks/memory.json]    (make me
 
 Each chapter is executed top to bottom in a fresh kernel twice:
 
-- ``saved``: the trained models are in the cache, as after running the chapters in order;
+- ``saved``: the trained models are in the cache, as a Binder session starts
+  (:func:`mnist_utils.ensemble.session_recipes`: both networks and chapter 6's live ensemble
+  members);
 - ``none saved``: each run gets an empty cache, as when a reader opens a chapter before
   chapters 4 and 6 have saved the models. A chapter that needs a model then trains it in its
   own kernel (``load_or_train``). Binder sessions never start so: ``binder/postBuild`` trains
-  both models when the image is built.
+  them when the image is built.
 
 For each run the kernel's peak resident memory (``VmHWM``) and the wall time are written to
 the JSON file, with the bound the book keeps with the models saved (``PEAK_MEMORY_LIMIT_BYTES``
@@ -73,11 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.chapters or sorted((ROOT / "chapters").glob("*.ipynb"))
     saved_cache = Path(os.environ.get("MNIST_BOOK_CACHE") or ROOT / ".cache")
 
-    from mnist_utils.training import RECIPES, load_or_train
+    from mnist_utils.ensemble import session_recipes
+    from mnist_utils.training import load_or_train
 
     os.environ["MNIST_BOOK_CACHE"] = str(saved_cache)
-    for recipe in RECIPES.values():
-        load_or_train(recipe)  # the "saved" runs need both models in the cache
+    for recipe in session_recipes():
+        load_or_train(recipe)  # the "saved" runs start as a Binder session: these models in the cache
     started = time.perf_counter()
     print("models saved:", flush=True)
     saved = measure(paths, saved_cache)

@@ -547,7 +547,7 @@ def training_subset(size: int):
     size = check_int(size, "size", minimum=1, maximum=60000 - CNN_RECIPE.validation_size)
     (x, y), test = load_mnist()
     (x_train, y_train), _ = train_validation_split(
-        x, y, validation_size=CNN_RECIPE.validation_size, seed=CNN_RECIPE.seed
+        x, y, validation_size=CNN_RECIPE.validation_size, seed=CNN_RECIPE.validation_seed
     )
     return (x_train[:size], y_train[:size]), test
 

@@ -80,7 +80,7 @@ def export_models(out: Path) -> list[dict]:
         # The pad says "not sure" below the confidence threshold chosen, as in chapter 7, on
         # the validation split the model was never trained on.
         _, (x_val, y_val) = train_validation_split(
-            x_train, y_train, validation_size=recipe.validation_size, seed=recipe.seed
+            x_train, y_train, validation_size=recipe.validation_size, seed=recipe.validation_seed
         )
         threshold = choose_threshold(predict_probabilities(model, x_val), y_val, target_accuracy=NOT_SURE_TARGET)
         path = export_onnx(model, out / "demo" / "models" / f"{name}.onnx")

@@ -191,10 +191,9 @@ def binder(python: str, work: Path) -> list[str]:
     subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], check=True, cwd=ROOT, env=env)
     step(f"postBuild: {time.perf_counter() - started:.0f} s (installs the helpers, trains both models and "
          "chapter 6's live ensemble members)")
-    check = ("from mnist_utils.training import RECIPES, model_path; "
-             "from mnist_utils.ensemble import ENSEMBLE_RECIPE, LIVE_MEMBERS; "
-             "recipes = [*RECIPES.values(), *ENSEMBLE_RECIPE.members()[:LIVE_MEMBERS]]; "
-             "print(all(model_path(recipe).is_file() for recipe in recipes))")
+    check = ("from mnist_utils.training import model_path; "
+             "from mnist_utils.ensemble import session_recipes; "
+             "print(all(model_path(recipe).is_file() for recipe in session_recipes()))")
     saved = subprocess.run([str(venv_python), "-c", check], capture_output=True, text=True, env=env, cwd=work)
     if saved.stdout.strip() != "True":
         step(f"FAILED postBuild did not save every model where the chapters look: {saved.stderr[-2000:]}")
