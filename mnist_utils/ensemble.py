@@ -35,9 +35,9 @@ __all__ = [
     "view_probabilities",
 ]
 
-#: The unshifted image only: no test-time augmentation.
+#: The unshifted image only, which is no test-time augmentation.
 NO_SHIFT: tuple[tuple[int, int], ...] = ((0, 0),)
-#: The image and its four one-pixel shifts (down, up, right, left): test-time augmentation.
+#: The image and its four one-pixel shifts (down, up, right, left) for test-time augmentation.
 TTA_SHIFTS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
 
 
@@ -214,10 +214,10 @@ class EnsembleRecipe:
         return tuple(dataclasses.replace(self.member, seed=seed) for seed in self.seeds)
 
 
-#: The ensemble chapter 6 teaches: two shorter runs of the CNN recipe from other seeds, both
+#: The ensemble chapter 6 teaches. Two shorter runs of the CNN recipe from other seeds, both
 #: holding out the validation images of :data:`~mnist_utils.training.CNN_RECIPE`. Chosen on
 #: those images, for 600 s of training on the benchmark's 2-core machine: two members of 10
-#: epochs scored higher than four of 5 (99.37 % against 99.17 %, without shifts; measured once,
+#: epochs scored higher than four of 5 (99.37 % against 99.17 %, without shifts, measured once,
 #: 2026-12-02, not by the benchmark). The benchmark re-measures the shifted copies' effect on
 #: the whole ensemble, and a test holds ``test_time_shifts`` to it.
 ENSEMBLE_RECIPE = EnsembleRecipe(

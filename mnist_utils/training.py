@@ -156,7 +156,7 @@ class TrainingConfig:
 
     @property
     def validation_seed(self) -> int:
-        """The seed of the training/validation split: ``split_seed``, or ``seed`` if that is ``None``."""
+        """The seed of the training/validation split, which is ``split_seed``, or ``seed`` if that is ``None``."""
         return self.seed if self.split_seed is None else self.split_seed
 
     def as_dict(self) -> dict:
