@@ -16,7 +16,11 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
 7. chapter 6's ensemble (:data:`~mnist_utils.ensemble.ENSEMBLE_RECIPE`): each member's
    training time and accuracy, and the ensembles of its first 1, 2, … members with and
    without test-time shifts, on the validation split they all hold out and on the test set;
-8. an ablation of the MLP's accuracy: the same network, seed and validation split trained
+8. TensorFlow's oneDNN kernels, which the book keeps off (:mod:`mnist_utils.reproducibility`):
+   in child processes with ``TF_ENABLE_ONEDNN_OPTS`` 0 and 1, twice each, the MLP's recipe
+   trained (its validation accuracy and a digest of its weights: whether each setting is
+   repeatable, and whether the two agree), the CNN's step profile and the matrix product;
+9. an ablation of the MLP's accuracy: the same network, seed and validation split trained
    with the original recipe for one epoch, then with one field of the recipe changed at a
    time until it is the book's recipe (see ``ablation_steps``); the validation and test
    accuracy of each step, for each of ``--ablation-seeds``.
@@ -31,16 +35,19 @@ to weights). For the CNN, whose weights are reused across positions, the count c
 the layers' multiply-adds instead (see ``conv_flops``).
 
 Usage: python benchmarks/bench.py [--output FILE] [--repeats N] [--train-repeats N] [--smoke] [--skip-book]
-                                  [--skip-ablation] [--skip-ensemble] [--ablation-seeds SEED ...]
+                                  [--skip-ablation] [--skip-ensemble] [--skip-onednn]
+                                  [--ablation-seeds SEED ...]
        python benchmarks/bench.py --only-book      (update the book build in an existing --output)
        python benchmarks/bench.py --only-ensemble  (update the ensemble in --output)
        python benchmarks/bench.py --only-ablation  (update the ablation in --output)
+       python benchmarks/bench.py --only-onednn    (update the oneDNN comparison in --output)
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -54,6 +61,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import mnist_utils  # noqa: E402, F401  (first: it sets TensorFlow up before TensorFlow loads)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -72,6 +80,7 @@ from mnist_utils.export import export_onnx  # noqa: E402
 from mnist_utils.files import write_text  # noqa: E402
 from mnist_utils.models import build_original_mlp  # noqa: E402
 from mnist_utils.preprocessing import preprocess_for_cnn, preprocess_for_mlp  # noqa: E402
+from mnist_utils.reproducibility import ONEDNN_VARIABLE, onednn_enabled  # noqa: E402
 from mnist_utils.training import (  # noqa: E402
     CNN_RECIPE,
     MLP_RECIPE,
@@ -89,18 +98,27 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_VERSION = 2
 
 
+#: The CPU's instruction sets that decide which kernels oneDNN picks (and whether TensorFlow
+#: turns it on by default: AVX-512 VNNI and newer), as /proc/cpuinfo names them.
+INSTRUCTION_SETS: tuple[str, ...] = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
 def machine() -> dict:
     """What the numbers were measured on."""
     model_name = platform.processor()
+    flags: set[str] = set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith("model name") and model_name == platform.processor():
                 model_name = line.split(":", 1)[1].strip()
-                break
+            elif line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
     return {
         "cpu": model_name,
+        "instruction_sets": [name for name in INSTRUCTION_SETS if name in flags],
+        "onednn": onednn_enabled(),
         "cores": os.cpu_count(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "platform": platform.platform(),
@@ -670,6 +688,87 @@ def ensemble_benchmark(recipe: EnsembleRecipe = ENSEMBLE_RECIPE, smoke: bool = F
     }
 
 
+def weights_digest(model: keras.Model) -> str:
+    """SHA-256 of a model's weights, in order: equal digests mean bit-identical models."""
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()
+
+
+def onednn_probe(repeats: int, smoke: bool = False) -> dict:
+    """One child process's measurements, with the ``TF_ENABLE_ONEDNN_OPTS`` its parent set.
+
+    Trains :data:`~mnist_utils.training.MLP_RECIPE` with :func:`~mnist_utils.training.train`
+    (one epoch if ``smoke``) and records its validation accuracy, wall time and
+    :func:`weights_digest`; then profiles the CNN's step (:func:`profile_cnn_step`) and times
+    TensorFlow's matrix product (:func:`matmul_peak`).
+    """
+    config = dataclasses.replace(MLP_RECIPE, epochs=1) if smoke else MLP_RECIPE
+    started = time.perf_counter()
+    model, history = train(config)
+    wall_time = time.perf_counter() - started
+    return {
+        "variable": os.environ.get(ONEDNN_VARIABLE),
+        "onednn": onednn_enabled(),
+        "mlp": {"validation_accuracy": history["val_accuracy"][-1], "wall_time_s": wall_time,
+                "weights_sha256": weights_digest(model)},
+        "cnn_ms_per_step": profile_cnn_step(repeats, steps=2 if smoke else 10,
+                                            epoch_size=1024 if smoke else 60_000 - CNN_RECIPE.validation_size)["ms_per_step"],
+        "tensorflow_matmul_gflops": matmul_peak(256 if smoke else 4096, repeats)["tensorflow_gflops"],
+    }
+
+
+#: The settings of ``TF_ENABLE_ONEDNN_OPTS`` the oneDNN comparison runs: the book's first.
+ONEDNN_SETTINGS: tuple[str, ...] = ("0", "1")
+
+
+def onednn_benchmark(repeats: int, smoke: bool = False, runs: int = 2) -> dict:
+    """Run :func:`onednn_probe` ``runs`` times (once if ``smoke``) in a fresh process for each of :data:`ONEDNN_SETTINGS`.
+
+    TensorFlow reads the variable once, at import, so each setting needs its own process.
+    Reports, per setting, whether TensorFlow used oneDNN, whether its runs gave identical
+    weights, and the medians of its timings; and whether the two settings' weights agree.
+    """
+    settings = {}
+    runs = 1 if smoke else runs
+    for value in ONEDNN_SETTINGS:
+        runs_out = []
+        for run in range(runs):
+            print(f"oneDNN {ONEDNN_VARIABLE}={value}, run {run + 1} of {runs} ...", flush=True)
+            command = [sys.executable, str(Path(__file__).resolve()), "--onednn-probe", "--repeats", str(repeats)]
+            child = subprocess.run(command + (["--smoke"] if smoke else []), capture_output=True, text=True,
+                                   env=dict(os.environ, **{ONEDNN_VARIABLE: value}), cwd=ROOT)
+            if child.returncode:
+                raise RuntimeError(f"the oneDNN probe with {ONEDNN_VARIABLE}={value} failed:\n{child.stderr[-3000:]}")
+            runs_out.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        digests = {run["mlp"]["weights_sha256"] for run in runs_out}
+        levels = runs_out[0]["cnn_ms_per_step"]
+        settings[value] = {
+            "onednn": runs_out[0]["onednn"],
+            "runs": runs_out,
+            "repeatable": len(digests) == 1,
+            "mlp_validation_accuracy": runs_out[0]["mlp"]["validation_accuracy"],
+            "mlp_wall_time_s": statistics.median(run["mlp"]["wall_time_s"] for run in runs_out),
+            "cnn_ms_per_step": {level: statistics.median(run["cnn_ms_per_step"][level] for run in runs_out)
+                                for level in levels},
+            "tensorflow_matmul_gflops": statistics.median(run["tensorflow_matmul_gflops"] for run in runs_out),
+        }
+    off, on = (settings[value] for value in ONEDNN_SETTINGS)
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "smoke": smoke,
+        "recipe": MLP_RECIPE.as_dict(),
+        "settings": settings,
+        "same_weights": off["runs"][0]["mlp"]["weights_sha256"] == on["runs"][0]["mlp"]["weights_sha256"],
+        "cnn_steps_per_epoch": CNN_RECIPE.steps_per_epoch(60_000 - CNN_RECIPE.validation_size),
+        "cnn_speedup": {level: off["cnn_ms_per_step"][level] / on["cnn_ms_per_step"][level]
+                        for level in off["cnn_ms_per_step"]},
+        "mlp_speedup": off["mlp_wall_time_s"] / on["mlp_wall_time_s"],
+    }
+
+
 def book_build(repeats: int) -> dict:
     """Wall time of a clean build and of a cached rebuild of the book (``jupyter-book build``).
 
@@ -712,6 +811,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-ensemble", action="store_true", help="do not train and score chapter 6's ensemble")
     parser.add_argument("--only-ensemble", action="store_true",
                         help="train and score only chapter 6's ensemble and update it in the --output file")
+    parser.add_argument("--skip-onednn", action="store_true", help="do not compare TensorFlow's oneDNN kernels")
+    parser.add_argument("--only-onednn", action="store_true",
+                        help="compare only TensorFlow's oneDNN kernels on and off, and update it in the --output file")
+    parser.add_argument("--onednn-probe", action="store_true", help=argparse.SUPPRESS)  # a child of --only-onednn
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=list(ABLATION_SEEDS),
                         help="seeds of the ablation (the first is the book's); each adds a full set of runs")
     args = parser.parse_args(argv)
@@ -721,6 +824,16 @@ def main(argv: list[str] | None = None) -> dict:
         record_ablation(results, ablation_seeds, args.smoke,
                         lambda: write_text(args.output, json.dumps(results, indent=1)),
                         separate_run="python benchmarks/bench.py --only-ablation")
+        print(f"updated {args.output}")
+        return results
+    if args.onednn_probe:
+        print(json.dumps(onednn_probe(args.repeats, args.smoke)))
+        return {}
+    if args.only_onednn:
+        results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
+        results["onednn"] = dict(onednn_benchmark(args.repeats, args.smoke),
+                                 separate_run="python benchmarks/bench.py --only-onednn")
+        write_text(args.output, json.dumps(results, indent=1))
         print(f"updated {args.output}")
         return results
     if args.only_ensemble:
@@ -760,7 +873,8 @@ def main(argv: list[str] | None = None) -> dict:
     # Sections this run does not measure keep their committed values (each records its own run).
     previous = json.loads(args.output.read_text()) if args.output.exists() and not args.smoke else {}
     kept = {key: previous[key] for key, skipped in (("ablation", args.skip_ablation), ("book_build", args.skip_book),
-                                                    ("ensemble", args.skip_ensemble))
+                                                    ("ensemble", args.skip_ensemble),
+                                                    ("onednn", args.skip_onednn))
             if skipped and key in previous}
     results: dict = {"schema": SCHEMA_VERSION, "smoke": args.smoke, "machine": machine(),
                      "date": time.strftime("%Y-%m-%d"), "repeats": args.repeats,
@@ -810,6 +924,9 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.skip_ensemble:
         save()
         results["ensemble"] = ensemble_benchmark(smoke=args.smoke, repeats=args.repeats)
+    if not args.skip_onednn:
+        save()
+        results["onednn"] = onednn_benchmark(args.repeats, args.smoke)
     if not args.skip_ablation:
         save()
         record_ablation(results, ablation_seeds, args.smoke, save)

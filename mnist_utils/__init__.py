@@ -24,6 +24,8 @@ Modules
     Train the CNN with ``tf.distribute``: replicas on several devices, or worker processes.
 :mod:`mnist_utils.saving`
     Save and load models, each with its record inside, and check what is loaded.
+:mod:`mnist_utils.reproducibility`
+    The TensorFlow settings that give the book's numbers on every CPU (applied on import).
 :mod:`mnist_utils.files`
     Write every file atomically (temporary file, then rename).
 :mod:`mnist_utils.errors`
@@ -31,5 +33,10 @@ Modules
 :mod:`mnist_utils.cli`
     ``python -m mnist_utils``.
 """
+
+from mnist_utils.reproducibility import configure_tensorflow as _configure_tensorflow
+
+# Before any module imports TensorFlow: it reads these settings once, when it is first imported.
+_configure_tensorflow()
 
 __version__ = "1.0.0"

@@ -26,6 +26,7 @@ from .data import default_cache_dir, load_mnist, train_validation_split
 from .errors import InputTypeError, InputValueError, ModelFileError
 from .models import build_cnn, build_original_mlp
 from .preprocessing import to_training_tensor
+from .reproducibility import warn_if_onednn
 from .saving import load_model, read_record, write_model
 
 __all__ = [
@@ -63,7 +64,10 @@ def set_seed(seed: int) -> None:
 
     Seeds all global generators with ``keras.utils.set_random_seed`` and
     asks TensorFlow for deterministic kernels. Results are then identical
-    from run to run on the same hardware and TensorFlow version.
+    from run to run with the same TensorFlow version, and from one x86 CPU to
+    another as long as TensorFlow's oneDNN kernels are off, as importing
+    :mod:`mnist_utils` first makes them (:mod:`mnist_utils.reproducibility`);
+    if they are on, it warns with :class:`~mnist_utils.reproducibility.OneDNNWarning`.
 
     Raises
     ------
@@ -75,6 +79,7 @@ def set_seed(seed: int) -> None:
     seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    warn_if_onednn()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mnist_utils.ensemble import ENSEMBLE_RECIPE
-from mnist_utils.training import MLP_RECIPE, ORIGINAL_RECIPE, TrainingConfig
+from mnist_utils.training import CNN_RECIPE, MLP_RECIPE, ORIGINAL_RECIPE, TrainingConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -121,6 +121,16 @@ def test_committed_ensemble_is_the_chapters_recipe_and_chose_its_shifts_on_valid
     assert ensemble["validation_images"] == ENSEMBLE_RECIPE.member.validation_size
 
 
+def test_committed_onednn_comparison_is_the_mlp_recipe_with_the_books_setting_first():
+    onednn = json.loads(RESULTS.read_text())["onednn"]
+    assert onednn["smoke"] is False and onednn["recipe"] == MLP_RECIPE.as_dict()
+    assert list(onednn["settings"]) == ["0", "1"]  # the book's setting, then oneDNN's
+    assert [row["onednn"] for row in onednn["settings"].values()] == [False, True]
+    for row in onednn["settings"].values():
+        assert len(row["runs"]) == 2 and row["repeatable"] == (len({run["mlp"]["weights_sha256"] for run in row["runs"]}) == 1)
+    assert onednn["cnn_steps_per_epoch"] == CNN_RECIPE.steps_per_epoch(60_000 - CNN_RECIPE.validation_size)
+
+
 @pytest.mark.slow  # a real (tiny) benchmark run; left out of `make unit`
 def test_benchmark_smoke_run_writes_valid_json(tmp_path):
     output = tmp_path / "results.json"
@@ -180,3 +190,7 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
     assert ensemble["total_training_s"] == pytest.approx(sum(row["wall_time_s"] for row in ensemble["members"]))
     assert all(value > 0 for value in ensemble["inference_ms_per_image"].values())
     assert not list((tmp_path / "cache").glob("models/cnn-*.keras"))  # a smoke run leaves the model cache alone
+    onednn = results["onednn"]  # one child process per setting, one epoch of the MLP each
+    assert onednn["smoke"] is True and [row["onednn"] for row in onednn["settings"].values()] == [False, True]
+    assert all(len(row["runs"]) == 1 and 0 <= row["mlp_validation_accuracy"] <= 1 for row in onednn["settings"].values())
+    assert results["machine"]["onednn"] is False  # the benchmark imports mnist_utils first
