@@ -99,7 +99,7 @@ SCHEMA_VERSION = 2
 
 
 #: The CPU's instruction sets that decide which kernels oneDNN picks (and whether TensorFlow
-#: turns it on by default: AVX-512 VNNI and newer), as /proc/cpuinfo names them.
+#: turns it on by default: neural-network instructions such as AVX-512 VNNI), as /proc/cpuinfo names them.
 INSTRUCTION_SETS: tuple[str, ...] = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
 
 

@@ -25,7 +25,7 @@ Modules
 :mod:`mnist_utils.saving`
     Save and load models, each with its record inside, and check what is loaded.
 :mod:`mnist_utils.reproducibility`
-    The TensorFlow settings that give the book's numbers on every CPU (applied on import).
+    The TensorFlow settings that run the book's kernels on every CPU (applied on import).
 :mod:`mnist_utils.files`
     Write every file atomically (temporary file, then rename).
 :mod:`mnist_utils.errors`

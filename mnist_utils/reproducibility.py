@@ -1,12 +1,15 @@
-"""Make TensorFlow compute the same numbers on every x86 CPU, not only on the same machine.
+"""Make TensorFlow run the same CPU kernels on every processor, as it does for the book.
 
-TensorFlow's CPU kernels come in two families. Its own (Eigen's) are the same code on every
-x86 CPU. The oneDNN library's choose their code when they run, from the instruction sets the
-CPU offers (AVX2, AVX-512, AMX), so a matrix product adds its terms in an order that depends
-on the CPU; TensorFlow turns them on by default on CPUs with AVX-512 VNNI or newer, and off on
-the others. With them on, a seeded run is still repeatable on one machine, but it ends in other
-weights than on a machine without them, and the outputs stored in the book's notebooks no
-longer match what nbval recomputes (chapter 4, "Reproducible training", shows by how much).
+TensorFlow's CPU kernels come in two families. Its own (Eigen's) are compiled for a baseline
+that every x86 CPU it supports runs, so they are the same code everywhere (they still cut
+large sums into blocks sized for the processor's caches and cores, so another machine can
+change the last decimal places). The oneDNN
+library's choose their code when they run, from the instruction sets the CPU offers (AVX2,
+AVX-512, AMX), so a matrix product adds its terms in an order that depends on the CPU.
+TensorFlow turns them on by default on CPUs with neural-network instructions (such as
+AVX-512 VNNI), and off on the others. With them on, a seeded run is still repeatable on one
+machine, but it ends in other weights than on a machine without them, and its numbers differ
+from the ones the book prints (chapter 4, "Reproducible training", shows by how much).
 
 TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is first imported. Importing
 :mod:`mnist_utils` sets it to ``"0"`` unless it is already set, so **import mnist_utils before
@@ -87,8 +90,8 @@ def warn_if_onednn() -> bool:
         cause = "this TensorFlow build"
     warnings.warn(
         f"TensorFlow's oneDNN kernels are on ({cause}): training is repeatable on this machine, "
-        "but its numbers will differ from the book's. Import mnist_utils before TensorFlow and Keras, "
-        f"or set {ONEDNN_VARIABLE}=0 before starting Python, to get the book's numbers.",
+        "but it runs other kernels than the book's, and its numbers differ. Import mnist_utils before "
+        f"TensorFlow and Keras, or set {ONEDNN_VARIABLE}=0 before starting Python, to run the book's kernels.",
         OneDNNWarning,
         stacklevel=3,
     )

@@ -1,4 +1,4 @@
-"""The book's numbers on every CPU: importing mnist_utils turns TensorFlow's oneDNN kernels off
+"""The book's kernels on every CPU: importing mnist_utils turns TensorFlow's oneDNN kernels off
 before TensorFlow loads, every notebook and script imports it first, and ``set_seed`` warns
 when they are on anyway (mnist_utils/reproducibility.py)."""
 

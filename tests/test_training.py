@@ -208,7 +208,8 @@ def test_chapter_4_writes_out_exactly_what_set_seed_does():
         return [ast.unparse(node.value.func) for node in ast.walk(ast.parse(source))
                 if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)]
 
-    helper = calls(textwrap.dedent(inspect.getsource(set_seed)))
+    # set_seed's last call only checks (it warns if oneDNN is on); the chapter explains it in prose.
+    helper = [call for call in calls(textwrap.dedent(inspect.getsource(set_seed))) if call != "warn_if_onednn"]
     assert helper, "set_seed makes no calls"
     source = code_cell("04_training_with_adam", "written_out", "set_seed(")
     shown = calls(source)
