@@ -12,7 +12,7 @@ machine, but it ends in other weights than on a machine without them, and its nu
 from the ones the book prints (chapter 4, "Reproducible training", shows by how much).
 
 TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is first imported. Importing
-:mod:`mnist_utils` sets it to ``"0"`` unless it is already set, so **import mnist_utils before
+``mnist_utils`` sets it to ``"0"`` unless it is already set, so **import mnist_utils before
 TensorFlow or Keras**, as every chapter does. :func:`~mnist_utils.training.set_seed` warns
 when the oneDNN kernels are on anyway (TensorFlow imported first, or the variable set to 1).
 The Performance appendix measures what they would buy in speed.

@@ -66,7 +66,7 @@ def set_seed(seed: int) -> None:
     asks TensorFlow for deterministic kernels. Results are then identical
     from run to run with the same TensorFlow version and machine. Every processor
     runs the same kernels as long as TensorFlow's oneDNN kernels are off, as
-    importing :mod:`mnist_utils` first makes them (:mod:`mnist_utils.reproducibility`);
+    importing ``mnist_utils`` first makes them (:mod:`mnist_utils.reproducibility`);
     another processor can still change the last decimal places. If the oneDNN
     kernels are on, it warns with :class:`~mnist_utils.reproducibility.OneDNNWarning`.
 
