@@ -20,7 +20,9 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
    in child processes with ``TF_ENABLE_ONEDNN_OPTS`` 0 and 1, twice each, the MLP's recipe
    trained (its validation accuracy and a digest of its weights: whether each setting is
    repeatable, and whether the two agree), the CNN's step profile and the matrix product;
-9. an ablation of the MLP's accuracy: the same network, seed and validation split trained
+9. the CNN's recipe from each of :data:`CNN_SEEDS`: its training time and its validation and
+   test accuracy per seed, and their mean and spread (the same validation split every time);
+10. an ablation of the MLP's accuracy: the same network, seed and validation split trained
    with the original recipe for one epoch, then with one field of the recipe changed at a
    time until it is the book's recipe (see ``ablation_steps``); the validation and test
    accuracy of each step, for each of ``--ablation-seeds``.
@@ -35,12 +37,13 @@ to weights). For the CNN, whose weights are reused across positions, the count c
 the layers' multiply-adds instead (see ``conv_flops``).
 
 Usage: python benchmarks/bench.py [--output FILE] [--repeats N] [--train-repeats N] [--smoke] [--skip-book]
-                                  [--skip-ablation] [--skip-ensemble] [--skip-onednn]
+                                  [--skip-ablation] [--skip-ensemble] [--skip-onednn] [--skip-cnn-seeds]
                                   [--ablation-seeds SEED ...]
        python benchmarks/bench.py --only-book      (update the book build in an existing --output)
        python benchmarks/bench.py --only-ensemble  (update the ensemble in --output)
        python benchmarks/bench.py --only-ablation  (update the ablation in --output)
        python benchmarks/bench.py --only-onednn    (update the oneDNN comparison in --output)
+       python benchmarks/bench.py --only-cnn-seeds (update the CNN's seeds in --output)
 """
 
 from __future__ import annotations
@@ -688,6 +691,57 @@ def ensemble_benchmark(recipe: EnsembleRecipe = ENSEMBLE_RECIPE, smoke: bool = F
     }
 
 
+#: The seeds from which the benchmark trains the CNN's recipe to measure its spread: the book's
+#: own (42, chapter 6's model) and two that the ensemble's members (seeds 1 and 2) do not use.
+CNN_SEEDS: tuple[int, ...] = (42, 3, 4)
+
+
+def spread(values: list[float]) -> dict:
+    """Mean, sample standard deviation, minimum and maximum of ``values``."""
+    return {"mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "min": min(values), "max": max(values)}
+
+
+def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, ...] = CNN_SEEDS,
+                        smoke: bool = False) -> dict:
+    """Train ``config`` from each of ``seeds`` as chapter 6 does, and score each run.
+
+    Every run holds out the validation images of ``config`` (``split_seed`` fixed to its
+    validation seed), so only the initial weights, the batches' order and the augmentation
+    change with the seed. Each run is trained with :func:`mnist_utils.training.train` and
+    timed; its models are not saved. ``smoke`` trains two seeds for one epoch on 1,000 images
+    and scores 500.
+    """
+    (x_all, y_all), (x_test, y_test) = load_mnist()
+    config = dataclasses.replace(config, split_seed=config.validation_seed)
+    if smoke:  # 1,000 training images: validation_size is the rest
+        config = dataclasses.replace(config, epochs=1, validation_size=len(x_all) - 1000)
+        seeds = seeds[:2]
+    _, (x_val, y_val) = train_validation_split(x_all, y_all, validation_size=config.validation_size,
+                                               seed=config.validation_seed)
+    if smoke:
+        x_val, y_val, x_test, y_test = x_val[:500], y_val[:500], x_test[:500], y_test[:500]
+    images = {"validation": (x_val, y_val), "test": (x_test, y_test)}  # predict_probabilities preprocesses
+    runs = []
+    for seed in seeds:
+        print(f"CNN recipe, seed {seed} ...", flush=True)
+        started = time.perf_counter()
+        model, history = train(dataclasses.replace(config, seed=seed))
+        wall = time.perf_counter() - started
+        run = {"seed": seed, "wall_time_s": wall, "validation_curve": [float(v) for v in history["val_accuracy"]]}
+        for part, (x, y) in images.items():
+            run[f"{part}_accuracy"] = accuracy(y, predict_probabilities(model, x).argmax(axis=1))
+        runs.append(run)
+        keras.backend.clear_session()
+    return {
+        "date": time.strftime("%Y-%m-%d"), "machine": machine(), "smoke": smoke,
+        "recipe": config.as_dict(), "seeds": list(seeds), "runs": runs,
+        "validation_images": int(len(y_val)), "test_images": int(len(y_test)),
+        **{f"{part}_accuracy": spread([run[f"{part}_accuracy"] for run in runs]) for part in images},
+        "wall_time_s": spread([run["wall_time_s"] for run in runs]),
+    }
+
+
 def weights_digest(model: keras.Model) -> str:
     """SHA-256 of a model's weights, in order: equal digests mean bit-identical models."""
     digest = hashlib.sha256()
@@ -814,6 +868,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-onednn", action="store_true", help="do not compare TensorFlow's oneDNN kernels")
     parser.add_argument("--only-onednn", action="store_true",
                         help="compare only TensorFlow's oneDNN kernels on and off, and update it in the --output file")
+    parser.add_argument("--skip-cnn-seeds", action="store_true", help="do not train the CNN's recipe from other seeds")
+    parser.add_argument("--only-cnn-seeds", action="store_true",
+                        help="train only the CNN's recipe from each seed and update it in the --output file")
     parser.add_argument("--onednn-probe", action="store_true", help=argparse.SUPPRESS)  # a child of --only-onednn
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=list(ABLATION_SEEDS),
                         help="seeds of the ablation (the first is the book's); each adds a full set of runs")
@@ -833,6 +890,13 @@ def main(argv: list[str] | None = None) -> dict:
         results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
         results["onednn"] = dict(onednn_benchmark(args.repeats, args.smoke),
                                  separate_run="python benchmarks/bench.py --only-onednn")
+        write_text(args.output, json.dumps(results, indent=1))
+        print(f"updated {args.output}")
+        return results
+    if args.only_cnn_seeds:
+        results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
+        results["cnn_seeds"] = dict(cnn_seeds_benchmark(smoke=args.smoke),
+                                    separate_run="python benchmarks/bench.py --only-cnn-seeds")
         write_text(args.output, json.dumps(results, indent=1))
         print(f"updated {args.output}")
         return results
@@ -874,7 +938,8 @@ def main(argv: list[str] | None = None) -> dict:
     previous = json.loads(args.output.read_text()) if args.output.exists() and not args.smoke else {}
     kept = {key: previous[key] for key, skipped in (("ablation", args.skip_ablation), ("book_build", args.skip_book),
                                                     ("ensemble", args.skip_ensemble),
-                                                    ("onednn", args.skip_onednn))
+                                                    ("onednn", args.skip_onednn),
+                                                    ("cnn_seeds", args.skip_cnn_seeds))
             if skipped and key in previous}
     results: dict = {"schema": SCHEMA_VERSION, "smoke": args.smoke, "machine": machine(),
                      "date": time.strftime("%Y-%m-%d"), "repeats": args.repeats,
@@ -921,6 +986,9 @@ def main(argv: list[str] | None = None) -> dict:
     for row in results["cnn"]:
         hit = [t for t, a in zip(row["cumulative_time_s"], row["test_accuracy"]) if a >= 0.995]
         row["time_to_99_5_s"] = hit[0] if hit else None
+    if not args.skip_cnn_seeds:
+        save()
+        results["cnn_seeds"] = cnn_seeds_benchmark(smoke=args.smoke)
     if not args.skip_ensemble:
         save()
         results["ensemble"] = ensemble_benchmark(smoke=args.smoke, repeats=args.repeats)

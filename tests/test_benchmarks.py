@@ -131,8 +131,38 @@ def test_committed_onednn_comparison_is_the_mlp_recipe_with_the_books_setting_fi
     assert onednn["cnn_steps_per_epoch"] == CNN_RECIPE.steps_per_epoch(60_000 - CNN_RECIPE.validation_size)
 
 
+def check_cnn_seeds(section: dict, bench, seeds: list[int]) -> None:
+    """The CNN's seeds: the runs asked for, each scored on the split every run holds out, and their spread."""
+    assert section["seeds"] == seeds == [run["seed"] for run in section["runs"]]
+    recipe = TrainingConfig(**section["recipe"])
+    assert recipe.split_seed == CNN_RECIPE.validation_seed  # one validation split for every seed
+    for run in section["runs"]:
+        assert len(run["validation_curve"]) == recipe.epochs and run["wall_time_s"] > 0
+        if section["validation_images"] == recipe.validation_size:  # a smoke run scores only 500 of them
+            # Keras's own validation accuracy after the last epoch is the one scored afterwards.
+            assert run["validation_curve"][-1] == pytest.approx(run["validation_accuracy"], abs=1e-6)
+    for part in ("validation", "test", "wall_time"):
+        key = f"{part}_accuracy" if part != "wall_time" else "wall_time_s"
+        assert section[key] == bench.spread([run[key] for run in section["runs"]]), key
+        assert section[key]["min"] <= section[key]["mean"] <= section[key]["max"]
+
+
+def test_committed_cnn_seeds_are_the_chapters_recipe(bench):
+    section = json.loads(RESULTS.read_text())["cnn_seeds"]
+    assert section["smoke"] is False
+    assert section["recipe"] == dataclasses.replace(CNN_RECIPE, split_seed=CNN_RECIPE.validation_seed).as_dict()
+    assert section["validation_images"] == CNN_RECIPE.validation_size and section["test_images"] == 10_000
+    check_cnn_seeds(section, bench, list(bench.CNN_SEEDS))
+    assert CNN_RECIPE.seed in bench.CNN_SEEDS  # the chapter's own model is one of them
+
+
+def test_spread_is_mean_sample_sd_min_and_max(bench):
+    assert bench.spread([1.0, 2.0, 6.0]) == {"mean": 3.0, "sd": pytest.approx(2.6457513), "min": 1.0, "max": 6.0}
+    assert bench.spread([0.5]) == {"mean": 0.5, "sd": 0.0, "min": 0.5, "max": 0.5}
+
+
 @pytest.mark.slow  # a real (tiny) benchmark run; left out of `make unit`
-def test_benchmark_smoke_run_writes_valid_json(tmp_path):
+def test_benchmark_smoke_run_writes_valid_json(tmp_path, bench):
     output = tmp_path / "results.json"
     env = dict(os.environ, MNIST_BOOK_CACHE=str(tmp_path / "cache"), TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
@@ -190,6 +220,9 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
     assert ensemble["total_training_s"] == pytest.approx(sum(row["wall_time_s"] for row in ensemble["members"]))
     assert all(value > 0 for value in ensemble["inference_ms_per_image"].values())
     assert not list((tmp_path / "cache").glob("models/cnn-*.keras"))  # a smoke run leaves the model cache alone
+    cnn_seeds = results["cnn_seeds"]  # two seeds, one epoch on 1,000 images each
+    assert cnn_seeds["smoke"] is True and cnn_seeds["test_images"] == 500
+    check_cnn_seeds(cnn_seeds, bench, list(bench.CNN_SEEDS[:2]))
     onednn = results["onednn"]  # one child process per setting, one epoch of the MLP each
     assert onednn["smoke"] is True and [row["onednn"] for row in onednn["settings"].values()] == [False, True]
     assert all(len(row["runs"]) == 1 and 0 <= row["mlp_validation_accuracy"] <= 1 for row in onednn["settings"].values())
