@@ -626,6 +626,22 @@ def record_ablation(results: dict, seeds: list[int], smoke: bool, write, **extra
     keep(ablation(seeds, smoke=smoke, save=keep))
 
 
+def scoring_split(config: TrainingConfig, smoke: bool) -> tuple[TrainingConfig, tuple, tuple]:
+    """``config`` and the raw validation and test images its runs are scored on.
+
+    The validation images are those ``config`` holds out. ``smoke`` shrinks ``config`` to one
+    epoch on 1,000 training images (``validation_size`` is the rest) and keeps 500 images of each.
+    """
+    (x_all, y_all), (x_test, y_test) = load_mnist()
+    if smoke:
+        config = dataclasses.replace(config, epochs=1, validation_size=len(x_all) - 1000)
+    _, (x_val, y_val) = train_validation_split(x_all, y_all, validation_size=config.validation_size,
+                                               seed=config.validation_seed)
+    if smoke:
+        x_val, y_val, x_test, y_test = x_val[:500], y_val[:500], x_test[:500], y_test[:500]
+    return config, (x_val, y_val), (x_test, y_test)
+
+
 def ensemble_benchmark(recipe: EnsembleRecipe = ENSEMBLE_RECIPE, smoke: bool = False, repeats: int = 3) -> dict:
     """Train every member of ``recipe`` as chapter 6 does, and score the ensembles of the first k.
 
@@ -638,14 +654,9 @@ def ensemble_benchmark(recipe: EnsembleRecipe = ENSEMBLE_RECIPE, smoke: bool = F
     shifts and for the whole ensemble as ``recipe`` predicts (medians of ``repeats``).
     ``smoke`` trains two members for one epoch on 1,000 images and scores 500.
     """
-    (x_all, y_all), (x_test, y_test) = load_mnist()
-    if smoke:  # 1,000 training images: validation_size is the rest
-        member = dataclasses.replace(recipe.member, epochs=1, validation_size=len(x_all) - 1000)
-        recipe = dataclasses.replace(recipe, member=member, seeds=recipe.seeds[:2])
-    _, (x_val, y_val) = train_validation_split(x_all, y_all, validation_size=recipe.member.validation_size,
-                                               seed=recipe.member.validation_seed)
+    member, (x_val, y_val), (x_test, y_test) = scoring_split(recipe.member, smoke)
     if smoke:
-        x_val, y_val, x_test, y_test = x_val[:500], y_val[:500], x_test[:500], y_test[:500]
+        recipe = dataclasses.replace(recipe, member=member, seeds=recipe.seeds[:2])
     models, members = [], []
     for config in recipe.members():
         print(f"ensemble member, seed {config.seed} ...", flush=True)
@@ -712,15 +723,10 @@ def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, .
     timed; its models are not saved. ``smoke`` trains two seeds for one epoch on 1,000 images
     and scores 500.
     """
-    (x_all, y_all), (x_test, y_test) = load_mnist()
-    config = dataclasses.replace(config, split_seed=config.validation_seed)
-    if smoke:  # 1,000 training images: validation_size is the rest
-        config = dataclasses.replace(config, epochs=1, validation_size=len(x_all) - 1000)
-        seeds = seeds[:2]
-    _, (x_val, y_val) = train_validation_split(x_all, y_all, validation_size=config.validation_size,
-                                               seed=config.validation_seed)
+    config, (x_val, y_val), (x_test, y_test) = scoring_split(
+        dataclasses.replace(config, split_seed=config.validation_seed), smoke)
     if smoke:
-        x_val, y_val, x_test, y_test = x_val[:500], y_val[:500], x_test[:500], y_test[:500]
+        seeds = seeds[:2]
     images = {"validation": (x_val, y_val), "test": (x_test, y_test)}  # predict_probabilities preprocesses
     runs = []
     for seed in seeds:
@@ -886,27 +892,20 @@ def main(argv: list[str] | None = None) -> dict:
     if args.onednn_probe:
         print(json.dumps(onednn_probe(args.repeats, args.smoke)))
         return {}
+    def update(key: str, option: str, measure) -> dict:
+        """Measure one section alone and replace it in --output, which keeps every other section."""
+        results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
+        results[key] = dict(measure(), separate_run=f"python benchmarks/bench.py {option}")
+        write_text(args.output, json.dumps(results, indent=1))
+        print(f"updated {args.output}")
+        return results
+
     if args.only_onednn:
-        results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
-        results["onednn"] = dict(onednn_benchmark(args.repeats, args.smoke),
-                                 separate_run="python benchmarks/bench.py --only-onednn")
-        write_text(args.output, json.dumps(results, indent=1))
-        print(f"updated {args.output}")
-        return results
+        return update("onednn", "--only-onednn", lambda: onednn_benchmark(args.repeats, args.smoke))
     if args.only_cnn_seeds:
-        results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
-        results["cnn_seeds"] = dict(cnn_seeds_benchmark(smoke=args.smoke),
-                                    separate_run="python benchmarks/bench.py --only-cnn-seeds")
-        write_text(args.output, json.dumps(results, indent=1))
-        print(f"updated {args.output}")
-        return results
+        return update("cnn_seeds", "--only-cnn-seeds", lambda: cnn_seeds_benchmark(smoke=args.smoke))
     if args.only_ensemble:
-        results = json.loads(args.output.read_text()) if args.output.exists() else {"schema": SCHEMA_VERSION}
-        results["ensemble"] = dict(ensemble_benchmark(smoke=args.smoke, repeats=args.repeats),
-                                   separate_run="python benchmarks/bench.py --only-ensemble")
-        write_text(args.output, json.dumps(results, indent=1))
-        print(f"updated {args.output}")
-        return results
+        return update("ensemble", "--only-ensemble", lambda: ensemble_benchmark(smoke=args.smoke, repeats=args.repeats))
     if args.only_book:
         results = json.loads(args.output.read_text())
         results["book_build"] = book_build(max(1, min(args.repeats, 3)))

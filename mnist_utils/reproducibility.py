@@ -3,9 +3,9 @@
 TensorFlow's CPU kernels come in two families. Its own (Eigen's) are compiled for a baseline
 that every x86 CPU it supports runs, so they are the same code everywhere (they still cut
 large sums into blocks sized for the processor's caches and cores, so another machine can
-change the last decimal places). The oneDNN
-library's choose their code when they run, from the instruction sets the CPU offers (AVX2,
-AVX-512, AMX), so a matrix product adds its terms in an order that depends on the CPU.
+change the last decimal places). The oneDNN library's choose their code when they run, from
+the instruction sets the CPU offers (AVX2, AVX-512, AMX), so a matrix product adds its terms
+in an order that depends on the CPU.
 TensorFlow turns them on by default on CPUs with neural-network instructions (such as
 AVX-512 VNNI), and off on the others. With them on, a seeded run is still repeatable on one
 machine, but it ends in other weights than on a machine without them, and its numbers differ
