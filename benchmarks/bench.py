@@ -22,7 +22,10 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
    repeatable, and whether the two agree), the CNN's step profile and the matrix product;
 9. the CNN's recipe from each of :data:`CNN_SEEDS`: its training time and its validation and
    test accuracy per seed, and their mean and spread (the same validation split every time);
-10. an ablation of the MLP's accuracy: the same network, seed and validation split trained
+10. the frontier of issue 11's goals on this machine: the CNN's recipe trained for as many
+   epochs as :data:`CNN_BUDGET_S` buys (sized by 9.), from the same seeds, and every two of
+   those runs as an ensemble, which fits :data:`ENSEMBLE_BUDGET_S`;
+11. an ablation of the MLP's accuracy: the same network, seed and validation split trained
    with the original recipe for one epoch, then with one field of the recipe changed at a
    time until it is the book's recipe (see ``ablation_steps``); the validation and test
    accuracy of each step, for each of ``--ablation-seeds``.
@@ -38,6 +41,7 @@ the layers' multiply-adds instead (see ``conv_flops``).
 
 Usage: python benchmarks/bench.py [--output FILE] [--repeats N] [--train-repeats N] [--smoke] [--skip-book]
                                   [--skip-ablation] [--skip-ensemble] [--skip-onednn] [--skip-cnn-seeds]
+                                  [--skip-cnn-frontier]
                                   [--ablation-seeds SEED ...]
        python benchmarks/bench.py --only-book      (update the book build in an existing --output)
        python benchmarks/bench.py --only-ensemble  (update the ensemble in --output)
@@ -51,7 +55,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import itertools
 import json
+import math
 import os
 import platform
 import shutil
@@ -72,6 +78,7 @@ import tensorflow as tf  # noqa: E402
 from mnist_utils.data import load_mnist, train_validation_split  # noqa: E402
 from mnist_utils.ensemble import (  # noqa: E402
     ENSEMBLE_RECIPE,
+    NO_SHIFT,
     TTA_SHIFTS,
     EnsembleRecipe,
     average_views,
@@ -714,38 +721,89 @@ def spread(values: list[float]) -> dict:
 
 
 def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, ...] = CNN_SEEDS,
-                        smoke: bool = False) -> dict:
+                        smoke: bool = False, pairs: bool = False) -> dict:
     """Train ``config`` from each of ``seeds`` as chapter 6 does, and score each run.
 
     Every run holds out the validation images of ``config`` (``split_seed`` fixed to its
     validation seed), so only the initial weights, the batches' order and the augmentation
     change with the seed. Each run is trained with :func:`mnist_utils.training.train` and
-    timed; its models are not saved. ``smoke`` trains two seeds for one epoch on 1,000 images
-    and scores 500.
+    timed; its models are not saved. With ``pairs``, every two runs are also scored as an
+    ensemble of two, with and without the test-time shifts of
+    :data:`~mnist_utils.ensemble.TTA_SHIFTS` (``"pairs"``). ``smoke`` trains two seeds for one
+    epoch on 1,000 images and scores 500.
     """
     config, (x_val, y_val), (x_test, y_test) = scoring_split(
         dataclasses.replace(config, split_seed=config.validation_seed), smoke)
     if smoke:
         seeds = seeds[:2]
-    images = {"validation": (x_val, y_val), "test": (x_test, y_test)}  # predict_probabilities preprocesses
-    runs = []
+    images = {"validation": (x_val, y_val), "test": (x_test, y_test)}  # view_probabilities preprocesses
+    runs, views = [], []
     for seed in seeds:
-        print(f"CNN recipe, seed {seed} ...", flush=True)
+        print(f"CNN recipe ({config.epochs} epochs), seed {seed} ...", flush=True)
         started = time.perf_counter()
         model, history = train(dataclasses.replace(config, seed=seed))
         wall = time.perf_counter() - started
         run = {"seed": seed, "wall_time_s": wall, "validation_curve": [float(v) for v in history["val_accuracy"]]}
-        for part, (x, y) in images.items():
-            run[f"{part}_accuracy"] = accuracy(y, predict_probabilities(model, x).argmax(axis=1))
+        # (1, shifts, n, 10) for each part; shifts[0] is the unshifted image.
+        run_views = {part: view_probabilities([model], x, shifts=TTA_SHIFTS if pairs else NO_SHIFT)
+                     for part, (x, _) in images.items()}
+        for part, (_, y) in images.items():
+            run[f"{part}_accuracy"] = accuracy(y, average_views(run_views[part][:, :1]).argmax(axis=1))
         runs.append(run)
+        views.append(run_views)
         keras.backend.clear_session()
-    return {
+    section = {
         "date": time.strftime("%Y-%m-%d"), "machine": machine(), "smoke": smoke,
         "recipe": config.as_dict(), "seeds": list(seeds), "runs": runs,
         "validation_images": int(len(y_val)), "test_images": int(len(y_test)),
         **{f"{part}_accuracy": spread([run[f"{part}_accuracy"] for run in runs]) for part in images},
         "wall_time_s": spread([run["wall_time_s"] for run in runs]),
     }
+    if pairs:
+        assert TTA_SHIFTS[0] == (0, 0)
+        section["shifts"] = [list(shift) for shift in TTA_SHIFTS]
+        section["pairs"] = [
+            {"seeds": [runs[i]["seed"], runs[j]["seed"]],
+             "training_s": runs[i]["wall_time_s"] + runs[j]["wall_time_s"],
+             **{f"{part}_accuracy{suffix}": accuracy(
+                 y, average_views(np.concatenate([views[i][part][:, :kept], views[j][part][:, :kept]])).argmax(axis=1))
+                for part, (_, y) in images.items()
+                for suffix, kept in (("", 1), ("_shifted", len(TTA_SHIFTS)))}}
+            for i, j in itertools.combinations(range(len(runs)), 2)
+        ]
+    return section
+
+
+#: Issue 11's budgets on the benchmark's machine: one CNN's training, and an ensemble's in all.
+CNN_BUDGET_S = 300.0
+ENSEMBLE_BUDGET_S = 600.0
+
+
+def frontier_epochs(seeds_section: dict, budget_s: float = CNN_BUDGET_S) -> int:
+    """The most epochs of the CNN's recipe that fit in ``budget_s``, measured by ``seeds_section``.
+
+    The time of an epoch is the slowest run's whole training time (start-up and validation
+    included) divided by its epochs, so the estimate errs towards fewer epochs.
+    """
+    slowest = max(run["wall_time_s"] for run in seeds_section["runs"])
+    return max(1, math.floor(budget_s * seeds_section["recipe"]["epochs"] / slowest))
+
+
+def cnn_frontier_benchmark(seeds_section: dict, smoke: bool = False) -> dict:
+    """The CNN's recipe trained for as many epochs as :data:`CNN_BUDGET_S` buys, from each of :data:`CNN_SEEDS`.
+
+    ``seeds_section`` is the ``cnn_seeds`` section measured on the same machine, from which
+    :func:`frontier_epochs` sizes the run. The cosine schedule stretches over the longer run;
+    nothing else changes. Every two runs together fit :data:`ENSEMBLE_BUDGET_S`, so each pair is
+    also scored as an ensemble (``"pairs"``). This is the frontier of issue 11's goals for the
+    CNN and the ensemble on this machine; the book's recipe is chosen elsewhere, on validation.
+    """
+    epochs = 1 if smoke else frontier_epochs(seeds_section)
+    section = cnn_seeds_benchmark(dataclasses.replace(CNN_RECIPE, epochs=epochs), smoke=smoke, pairs=True)
+    return dict(section, budget_s=CNN_BUDGET_S, ensemble_budget_s=ENSEMBLE_BUDGET_S,
+                epochs_from={"section": "cnn_seeds", "date": seeds_section["date"],
+                             "epochs": seeds_section["recipe"]["epochs"],
+                             "slowest_s": max(run["wall_time_s"] for run in seeds_section["runs"])})
 
 
 def weights_digest(model: keras.Model) -> str:
@@ -877,6 +935,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-cnn-seeds", action="store_true", help="do not train the CNN's recipe from other seeds")
     parser.add_argument("--only-cnn-seeds", action="store_true",
                         help="train only the CNN's recipe from each seed and update it in the --output file")
+    parser.add_argument("--skip-cnn-frontier", action="store_true",
+                        help="do not train the CNN's recipe for as many epochs as 300 s buy")
+    parser.add_argument("--only-cnn-frontier", action="store_true",
+                        help="train only the CNN's recipe for as many epochs as 300 s buy (sized by the "
+                             "cnn_seeds section in --output) and update it in the --output file")
     parser.add_argument("--onednn-probe", action="store_true", help=argparse.SUPPRESS)  # a child of --only-onednn
     parser.add_argument("--ablation-seeds", type=int, nargs="+", default=list(ABLATION_SEEDS),
                         help="seeds of the ablation (the first is the book's); each adds a full set of runs")
@@ -904,6 +967,10 @@ def main(argv: list[str] | None = None) -> dict:
         return update("onednn", "--only-onednn", lambda: onednn_benchmark(args.repeats, args.smoke))
     if args.only_cnn_seeds:
         return update("cnn_seeds", "--only-cnn-seeds", lambda: cnn_seeds_benchmark(smoke=args.smoke))
+    if args.only_cnn_frontier:
+        committed = json.loads(args.output.read_text())["cnn_seeds"]
+        return update("cnn_frontier", "--only-cnn-frontier",
+                      lambda: cnn_frontier_benchmark(committed, smoke=args.smoke))
     if args.only_ensemble:
         return update("ensemble", "--only-ensemble", lambda: ensemble_benchmark(smoke=args.smoke, repeats=args.repeats))
     if args.only_book:
@@ -938,7 +1005,8 @@ def main(argv: list[str] | None = None) -> dict:
     kept = {key: previous[key] for key, skipped in (("ablation", args.skip_ablation), ("book_build", args.skip_book),
                                                     ("ensemble", args.skip_ensemble),
                                                     ("onednn", args.skip_onednn),
-                                                    ("cnn_seeds", args.skip_cnn_seeds))
+                                                    ("cnn_seeds", args.skip_cnn_seeds),
+                                                    ("cnn_frontier", args.skip_cnn_frontier))
             if skipped and key in previous}
     results: dict = {"schema": SCHEMA_VERSION, "smoke": args.smoke, "machine": machine(),
                      "date": time.strftime("%Y-%m-%d"), "repeats": args.repeats,
@@ -988,6 +1056,9 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.skip_cnn_seeds:
         save()
         results["cnn_seeds"] = cnn_seeds_benchmark(smoke=args.smoke)
+    if not args.skip_cnn_frontier and "cnn_seeds" in results:
+        save()
+        results["cnn_frontier"] = cnn_frontier_benchmark(results["cnn_seeds"], smoke=args.smoke)
     if not args.skip_ensemble:
         save()
         results["ensemble"] = ensemble_benchmark(smoke=args.smoke, repeats=args.repeats)
