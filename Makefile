@@ -31,7 +31,7 @@ help:
 	@echo "make colab-test       chapters 1, 3, 5 and 9 on Python 3.12 with Colab's packages, set up by their Colab cell"
 	@echo "make binder-test      binder/ in a fresh environment (installs, trains both models), then chapters 1, 3, 8 and 9"
 	@echo "make sync-repository  write the repository address from _config.yml into the chapters and README.md"
-	@echo "make bench            measure the training recipes, the ensemble, inference, the book build and the ablation (about 90 min)"
+	@echo "make bench            measure the training recipes, the CNN from 3 seeds and its frontier, the ensemble, inference, oneDNN, the book build and the ablation (about 115 min)"
 	@echo "make ablation         only the MLP's ablation: its recipe changed one setting at a time (about 35 min)"
 	@echo "make memory           peak memory of each chapter alone in a fresh kernel (about 15 min)"
 	@echo "make notebooks        (maintainers) re-execute the chapters in place and store their outputs"

@@ -155,6 +155,45 @@ def test_committed_cnn_seeds_are_the_chapters_recipe(bench):
     assert CNN_RECIPE.seed in bench.CNN_SEEDS  # the chapter's own model is one of them
 
 
+def check_pairs(section: dict) -> None:
+    """Every two of the section's runs, once each, as an ensemble trained for the sum of their times."""
+    runs = {run["seed"]: run for run in section["runs"]}
+    assert [pair["seeds"] for pair in section["pairs"]] == [
+        [a, b] for index, a in enumerate(section["seeds"]) for b in section["seeds"][index + 1 :]]
+    assert section["shifts"][0] == [0, 0]
+    for pair in section["pairs"]:
+        assert pair["training_s"] == pytest.approx(sum(runs[seed]["wall_time_s"] for seed in pair["seeds"]))
+        for key in ("validation_accuracy", "validation_accuracy_shifted", "test_accuracy", "test_accuracy_shifted"):
+            assert 0 <= pair[key] <= 1, key
+
+
+def test_frontier_epochs_fit_the_budget_with_its_margin(bench, monkeypatch):
+    monkeypatch.setattr(bench, "BUDGET_MARGIN", 1.0)
+    # 10 s per epoch, 5 s once per run: 29 epochs take 295 s, 30 would take 305 s.
+    assert bench.frontier_epochs(15.0, 25.0, budget_s=300.0) == 29
+    assert bench.frontier_epochs(15.0, 25.0, budget_s=305.0) == 30
+    assert bench.frontier_epochs(15.0, 25.0, budget_s=1.0) == 1
+    monkeypatch.setattr(bench, "BUDGET_MARGIN", 0.5)
+    assert bench.frontier_epochs(15.0, 25.0, budget_s=300.0) == 14
+    with pytest.raises(RuntimeError, match="did not take longer"):
+        bench.frontier_epochs(25.0, 25.0)
+
+
+def test_committed_cnn_frontier_is_the_chapters_recipe_for_the_epochs_its_budget_buys(bench):
+    section = json.loads(RESULTS.read_text())["cnn_frontier"]
+    assert section["smoke"] is False and section["budget_s"] == bench.CNN_BUDGET_S
+    assert section["ensemble_budget_s"] == bench.ENSEMBLE_BUDGET_S
+    # Only the epochs differ from the chapter's recipe.
+    longer = dataclasses.replace(CNN_RECIPE, split_seed=CNN_RECIPE.validation_seed, epochs=section["recipe"]["epochs"])
+    assert section["recipe"] == longer.as_dict() and longer.epochs > CNN_RECIPE.epochs
+    pace = section["pace"]  # the epochs were sized on the same machine, just before the runs
+    assert pace["margin"] == bench.BUDGET_MARGIN
+    assert longer.epochs == bench.frontier_epochs(pace["one_epoch_s"], pace["two_epochs_s"])
+    assert section["validation_images"] == CNN_RECIPE.validation_size and section["test_images"] == 10_000
+    check_cnn_seeds(section, bench, list(bench.CNN_SEEDS))
+    check_pairs(section)
+
+
 def test_spread_is_mean_sample_sd_min_and_max(bench):
     assert bench.spread([1.0, 2.0, 6.0]) == {"mean": 3.0, "sd": pytest.approx(2.6457513), "min": 1.0, "max": 6.0}
     assert bench.spread([0.5]) == {"mean": 0.5, "sd": 0.0, "min": 0.5, "max": 0.5}
@@ -222,6 +261,11 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path, bench):
     cnn_seeds = results["cnn_seeds"]  # two seeds, one epoch on 1,000 images each
     assert cnn_seeds["smoke"] is True and cnn_seeds["test_images"] == 500
     check_cnn_seeds(cnn_seeds, bench, list(bench.CNN_SEEDS[:2]))
+    frontier = results["cnn_frontier"]  # the same two seeds, one epoch each, and their pair
+    assert frontier["smoke"] is True and frontier["recipe"]["epochs"] == 1 and len(frontier["pairs"]) == 1
+    assert frontier["pace"] is None  # a smoke run does not size its epochs
+    check_cnn_seeds(frontier, bench, list(bench.CNN_SEEDS[:2]))
+    check_pairs(frontier)
     onednn = results["onednn"]  # one child process per setting, one epoch of the MLP each
     assert onednn["smoke"] is True and [row["onednn"] for row in onednn["settings"].values()] == [False, True]
     assert all(len(row["runs"]) == 1 and 0 <= row["mlp_validation_accuracy"] <= 1 for row in onednn["settings"].values())
