@@ -24,7 +24,7 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
    test accuracy per seed, and their mean and spread (the same validation split every time);
 10. the frontier of issue 11's goals on this machine: the CNN's recipe trained for as many
    epochs as :data:`CNN_BUDGET_S` buys (timed first), from the same seeds, and every two of
-   those runs as an ensemble, which fits :data:`ENSEMBLE_BUDGET_S`;
+   those runs as an ensemble, about :data:`ENSEMBLE_BUDGET_S` of training;
 11. an ablation of the MLP's accuracy: the same network, seed and validation split trained
    with the original recipe for one epoch, then with one field of the recipe changed at a
    time until it is the book's recipe (see ``ablation_steps``); the validation and test
@@ -801,8 +801,8 @@ def cnn_frontier_benchmark(smoke: bool = False) -> dict:
 
     The epochs are sized on this machine, now: the recipe is trained for 1 and for 2 epochs
     from the first seed and timed (:func:`frontier_epochs`). The cosine schedule stretches over
-    the longer run; nothing else changes. Every two runs together fit :data:`ENSEMBLE_BUDGET_S`,
-    so each pair is also scored as an ensemble (``"pairs"``). This is the frontier of issue 11's
+    the longer run; nothing else changes. Two runs together take about :data:`ENSEMBLE_BUDGET_S`,
+    so each pair is also scored as an ensemble (``"pairs"``, with its training time). This is the frontier of issue 11's
     goals for the CNN and the ensemble on this machine; the book's recipe is chosen elsewhere,
     on validation. ``smoke`` trains one epoch on 1,000 images, without sizing.
     """
