@@ -649,6 +649,16 @@ def scoring_split(config: TrainingConfig, smoke: bool) -> tuple[TrainingConfig, 
     return config, (x_val, y_val), (x_test, y_test)
 
 
+def views_accuracy(views: np.ndarray, labels: np.ndarray, shifted: bool) -> float:
+    """Accuracy of the ensemble of the models in ``views`` (``view_probabilities``'s layout).
+
+    The models' plain predictions, or with ``shifted`` those of every shift of
+    :data:`~mnist_utils.ensemble.TTA_SHIFTS` as well, are averaged with ``average_views``.
+    """
+    assert TTA_SHIFTS[0] == (0, 0)  # so [:, :1] are the plain predictions
+    return accuracy(labels, average_views(views[:, : len(TTA_SHIFTS) if shifted else 1]).argmax(axis=1))
+
+
 def ensemble_benchmark(recipe: EnsembleRecipe = ENSEMBLE_RECIPE, smoke: bool = False, repeats: int = 3) -> dict:
     """Train every member of ``recipe`` as chapter 6 does, and score the ensembles of the first k.
 
@@ -676,14 +686,12 @@ def ensemble_benchmark(recipe: EnsembleRecipe = ENSEMBLE_RECIPE, smoke: bool = F
         members.append({"seed": config.seed, "wall_time_s": wall,
                         "validation_curve": [float(v) for v in history["val_accuracy"]]})
     shifts = TTA_SHIFTS
-    assert shifts[0] == (0, 0)  # so [:, :1] are the plain predictions
     views = {"validation": view_probabilities(models, x_val, shifts=shifts),
              "test": view_probabilities(models, x_test, shifts=shifts)}
     labels = {"validation": y_val, "test": y_test}
 
     def score(part: str, count: int, shifted: bool, first: int = 0) -> float:
-        chosen = views[part][first : first + count, : len(shifts) if shifted else 1]
-        return accuracy(labels[part], average_views(chosen).argmax(axis=1))
+        return views_accuracy(views[part][first : first + count], labels[part], shifted)
 
     for index, row in enumerate(members):
         for part in views:
@@ -744,11 +752,10 @@ def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, .
         model, history = train(dataclasses.replace(config, seed=seed))
         wall = time.perf_counter() - started
         run = {"seed": seed, "wall_time_s": wall, "validation_curve": [float(v) for v in history["val_accuracy"]]}
-        # (1, shifts, n, 10) for each part; shifts[0] is the unshifted image.
         run_views = {part: view_probabilities([model], x, shifts=TTA_SHIFTS if pairs else NO_SHIFT)
                      for part, (x, _) in images.items()}
         for part, (_, y) in images.items():
-            run[f"{part}_accuracy"] = accuracy(y, average_views(run_views[part][:, :1]).argmax(axis=1))
+            run[f"{part}_accuracy"] = views_accuracy(run_views[part], y, shifted=False)
         runs.append(run)
         views.append(run_views)
         keras.backend.clear_session()
@@ -760,15 +767,13 @@ def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, .
         "wall_time_s": spread([run["wall_time_s"] for run in runs]),
     }
     if pairs:
-        assert TTA_SHIFTS[0] == (0, 0)
+        stacked = {part: np.concatenate([run_views[part] for run_views in views]) for part in images}
         section["shifts"] = [list(shift) for shift in TTA_SHIFTS]
         section["pairs"] = [
             {"seeds": [runs[i]["seed"], runs[j]["seed"]],
              "training_s": runs[i]["wall_time_s"] + runs[j]["wall_time_s"],
-             **{f"{part}_accuracy{suffix}": accuracy(
-                 y, average_views(np.concatenate([views[i][part][:, :kept], views[j][part][:, :kept]])).argmax(axis=1))
-                for part, (_, y) in images.items()
-                for suffix, kept in (("", 1), ("_shifted", len(TTA_SHIFTS)))}}
+             **{f"{part}_accuracy{suffix}": views_accuracy(stacked[part][[i, j]], y, shifted)
+                for part, (_, y) in images.items() for suffix, shifted in (("", False), ("_shifted", True))}}
             for i, j in itertools.combinations(range(len(runs)), 2)
         ]
     return section
