@@ -153,6 +153,7 @@ def test_committed_cnn_seeds_are_the_chapters_recipe(bench):
     assert section["validation_images"] == CNN_RECIPE.validation_size and section["test_images"] == 10_000
     check_cnn_seeds(section, bench, list(bench.CNN_SEEDS))
     assert CNN_RECIPE.seed in bench.CNN_SEEDS  # the chapter's own model is one of them
+    assert not set(bench.CNN_SEEDS) & set(ENSEMBLE_RECIPE.seeds)  # none of them is an ensemble member
 
 
 def check_pairs(section: dict) -> None:
@@ -199,6 +200,24 @@ def test_spread_is_mean_sample_sd_min_and_max(bench):
     assert bench.spread([0.5]) == {"mean": 0.5, "sd": 0.0, "min": 0.5, "max": 0.5}
 
 
+def check_peak(results: dict) -> None:
+    """The peak is the fastest of the run's matrix-product measurements, and every share is taken of it."""
+    matmul = results["matmul"]
+    measured = [row["peak_gflops"] for row in matmul["measurements"]]
+    assert [row["when"] for row in matmul["measurements"]] == [
+        "start", "after the step profiles", "after the MLP recipes", "after the CNN recipes"]
+    assert matmul["peak_gflops"] == max(measured) > 0
+    for row in results["mlp"] + results["cnn"]:
+        assert row["share_of_peak"] == pytest.approx(row["gflops"] / matmul["peak_gflops"])
+    for profile in [*results["mlp_profile"], results["cnn_profile"]]:
+        assert profile["share_of_peak"] == pytest.approx(
+            {level: gflops / matmul["peak_gflops"] for level, gflops in profile["gflops"].items()})
+
+
+def test_committed_peak_is_the_fastest_measurement_and_every_share_is_of_it():
+    check_peak(json.loads(RESULTS.read_text()))
+
+
 @pytest.mark.slow  # a real (tiny) benchmark run; left out of `make unit`
 def test_benchmark_smoke_run_writes_valid_json(tmp_path, bench):
     output = tmp_path / "results.json"
@@ -211,7 +230,7 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path, bench):
     results = json.loads(output.read_text())
     assert results["smoke"] is True and results["schema"] == 2 and results["train_repeats"] == 1
     assert {"cpu", "cores", "tensorflow", "keras", "numpy", "onnxruntime"} <= set(results["machine"])
-    assert results["matmul"]["peak_gflops"] > 0
+    check_peak(results)
     for group in ("mlp", "cnn"):
         assert len(results[group]) == 2
         for row in results[group]:
