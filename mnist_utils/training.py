@@ -386,7 +386,7 @@ def train_cnn(
 
 #: The recipe chapter 6 teaches for the CNN.
 #:
-#: A candidate measured against it and not adopted (2026-12-04, branch ``cnn-c5``): two 5×5
+#: A candidate measured against it and not adopted (2026-12-04, not committed): two 5×5
 #: convolutions (32, 64 filters) and a 256-unit dense layer, dropout 0.3, 20 epochs. Over the
 #: benchmark's seeds 42, 3 and 4 it scored 99.47 % on the validation images against this
 #: recipe's 99.28 %, and 99.52 % on the test images against 99.48 %. Trained on one machine
