@@ -36,7 +36,9 @@ __all__ = [
     "disguise_as_photo",
     "format_steps",
     "load_grey",
+    "load_other_writers",
     "no_digit_reason",
+    "optdigits_picture",
     "to_mnist_format",
 ]
 
@@ -506,3 +508,50 @@ def disguise_as_photo(digit: np.ndarray, rng: np.random.Generator, *, invert: bo
     photo.save(buffer, format="JPEG", quality=int(rng.integers(40, 91)))
     buffer.seek(0)
     return Image.open(buffer).convert("RGB")
+
+
+def optdigits_picture(digit: Any) -> np.ndarray:
+    """An 8 × 8 optdigits image (ink 0..16) as a 96 × 96 grey picture, dark ink on white.
+
+    Chapter 7 writes this out (``as_picture``) to turn scikit-learn's optdigits, digits by
+    other writers, into pictures of the kind a reader photographs; a test holds the two equal.
+
+    Raises
+    ------
+    InputValueError
+        If ``digit`` is not an 8 × 8 array of ink levels between 0 and 16.
+    """
+    digit = np.asarray(digit)
+    if digit.shape != (8, 8) or not np.issubdtype(digit.dtype, np.number):
+        raise InputValueError(
+            f"digit must be an 8 x 8 array of numbers, as in sklearn.datasets.load_digits().images, "
+            f"got shape {digit.shape} and dtype {digit.dtype}."
+        )
+    if not np.all(np.isfinite(digit)) or digit.min() < 0 or digit.max() > 16:
+        raise InputValueError("digit must hold ink levels between 0 and 16, as optdigits does; rescale it first.")
+    ink = np.pad(digit / 16, 2)  # two blocks of blank paper around the digit
+    return np.asarray(Image.fromarray(np.uint8(255 * (1 - ink))).resize((96, 96), Image.Resampling.BICUBIC))
+
+
+def load_other_writers() -> tuple[np.ndarray, np.ndarray]:
+    """Scikit-learn's optdigits (bundled with it, no download) formatted as MNIST, as chapter 7 does.
+
+    Each 8 × 8 digit becomes a picture (:func:`optdigits_picture`), then goes through
+    :func:`to_mnist_format`; the few in which it finds no single digit are left out.
+
+    Returns
+    -------
+    tuple
+        ``(images, labels)``: ``uint8`` images of shape ``(n, 28, 28)`` and their digits.
+    """
+    from sklearn.datasets import load_digits  # only the benchmark and the tests need scikit-learn here
+
+    other = load_digits()
+    kept, images = [], []
+    for index, digit in enumerate(other.images):
+        try:
+            images.append(to_mnist_format(optdigits_picture(digit)))
+        except NoDigitError:
+            continue
+        kept.append(index)
+    return np.stack(images), other.target[kept]

@@ -8,7 +8,10 @@ from PIL import Image
 from scipy import ndimage
 
 from mnist_utils.data import load_mnist
-from mnist_utils.handwriting import ImageInputError, disguise_as_photo, format_steps, load_grey, to_mnist_format
+from mnist_utils.errors import InputValueError
+from mnist_utils.handwriting import (
+    ImageInputError, disguise_as_photo, format_steps, load_grey, load_other_writers, optdigits_picture, to_mnist_format,
+)
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +205,32 @@ def test_chapter_7s_mnist_steps_are_to_mnist_formats_own():
     for picture in pictures:
         steps = format_steps(picture)
         np.testing.assert_array_equal(namespace["mnist_field"](steps.crop), steps.result)
+
+
+def test_chapter_7s_optdigits_pictures_are_the_helpers():
+    """Chapter 7 writes out how an optdigits digit becomes a picture; the benchmark's helper must agree."""
+    from sklearn.datasets import load_digits
+
+    from chapters import code_cell
+
+    namespace = {"np": np, "Image": Image}
+    exec(code_cell("07_your_own_handwriting", "def as_picture(").split("\n\n\n")[0], namespace)
+    for digit in load_digits().images:
+        np.testing.assert_array_equal(namespace["as_picture"](digit), optdigits_picture(digit))
+
+
+def test_other_writers_are_chapter_7s_kept_digits():
+    images, labels = load_other_writers()
+    assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
+    assert len(images) == len(labels) == 1794  # chapter 7: 3 of the 1,797 show no single digit
+    assert set(np.unique(labels)) == set(range(10))
+
+
+@pytest.mark.parametrize(
+    "digit, fragment",
+    [(np.zeros((28, 28)), "8 x 8 array"), (np.full((8, 8), 17.0), "between 0 and 16"),
+     (np.full((8, 8), np.nan), "between 0 and 16"), (np.array([["a"] * 8] * 8), "8 x 8 array of numbers")],
+)
+def test_optdigits_picture_refuses_what_is_not_an_optdigits_digit(digit, fragment):
+    with pytest.raises(InputValueError, match=fragment):
+        optdigits_picture(digit)
