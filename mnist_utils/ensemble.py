@@ -214,7 +214,7 @@ class EnsembleRecipe:
         return tuple(dataclasses.replace(self.member, seed=seed) for seed in self.seeds)
 
 
-#: The ensemble chapter 6 teaches: three more runs of the CNN recipe, from other seeds, each
+#: The ensemble chapter 6 teaches. Three more runs of the CNN recipe, from other seeds, each
 #: holding out the validation images of :data:`~mnist_utils.training.CNN_RECIPE`.
 #:
 #: Chosen for 600 s of training on the benchmark's 2-core machine, measured there on
