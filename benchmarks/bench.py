@@ -742,8 +742,8 @@ def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, .
     change with the seed. Each run is trained with :func:`mnist_utils.training.train` and
     timed; its models are not saved. Each run also reads chapter 7's digits by other writers
     (:func:`~mnist_utils.handwriting.load_other_writers`), which nothing here was chosen on:
-    how well the recipe carries over to handwriting that is not MNIST's. With ``pairs``, every two runs are also scored as an
-    ensemble of two, with and without the test-time shifts of
+    how well the recipe carries over to handwriting that is not MNIST's. With ``pairs``, every
+    two runs are also scored as an ensemble of two, with and without the test-time shifts of
     :data:`~mnist_utils.ensemble.TTA_SHIFTS` (``"pairs"``). ``smoke`` trains two seeds for one
     epoch on 1,000 images and scores 500 (and 200 of the other writers' digits).
     """
