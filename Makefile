@@ -20,20 +20,22 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to; containers and CI machines often are root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install node web book pdf test unit lab colab-test binder-test sync-repository bench memory notebooks lock clean
+.PHONY: help install node web book pdf test test-notebooks test-unit unit lab colab-test colab-refresh binder-test sync-repository bench ablation memory notebooks lock clean
 
 help:
 	@echo "make book             set up .venv and webdemo/node_modules, export the models, build the HTML and the PDF into _build/html"
 	@echo "make pdf              the whole book as one PDF, _build/html/mnist-keras-book.pdf (make book runs it)"
 	@echo "make test             unit tests and nbval on every chapter, then the book, then the browser tests"
+	@echo "make test-notebooks   strict nbval on every chapter and the Performance appendix, in order"
 	@echo "make unit             the unit tests alone (about a minute): the quick loop while working on mnist_utils"
 	@echo "make lab              open the chapters in JupyterLab"
-	@echo "make colab-test       chapters 1, 3, 5 and 9 on Python 3.12 with Colab's packages, set up by their Colab cell"
+	@echo "make colab-test       chapters 1, 3, 5 and 9 on Colab's Python and packages (tests/colab/), set up by their Colab cell"
+	@echo "make colab-refresh    FREEZE=pip-freeze.txt OS_INFO=os-info.txt: Colab's packages from Google's published list"
 	@echo "make binder-test      binder/ in a fresh environment (installs, trains both models), then chapters 1, 3, 8 and 9"
 	@echo "make sync-repository  write the repository address from _config.yml into the chapters and README.md"
 	@echo "make bench            measure the training recipes, the CNN from 3 seeds and its frontier, the ensemble, inference, oneDNN, the book build and the ablation (about 115 min)"
 	@echo "make ablation         only the MLP's ablation: its recipe changed one setting at a time (about 35 min)"
-	@echo "make memory           peak memory of each chapter alone in a fresh kernel (about 15 min)"
+	@echo "make memory           peak memory of each chapter alone in a fresh kernel (about 35 min)"
 	@echo "make notebooks        (maintainers) re-execute the chapters in place and store their outputs"
 	@echo "make lock             (maintainers) regenerate constraints.txt and binder/requirements.txt from .venv"
 	@echo "make clean            remove the build, the cache and .venv"
@@ -54,32 +56,37 @@ $(NODE_STAMP): webdemo/package.json webdemo/package-lock.json
 # The web assets: MathJax and ONNX Runtime Web from npm, and the models exported to ONNX
 # (the trained models are loaded from .cache, or trained there first).
 web: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python tools/build_web_assets.py
+	$(BIN)/python -m tools.build_web_assets
 
 # The book renders the outputs stored in the notebooks, which `make test` validates with
 # strict nbval (every chapter re-executed in a fresh kernel and compared); it executes
 # nothing itself. `make notebooks` re-executes and stores them.
 book: web
 	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
-	$(BIN)/python tools/build_pdf.py
+	$(BIN)/python -m tools.build_pdf
 	@echo "Open _build/html/index.html"
 
 # The whole book as one PDF, linked from the introduction: Jupyter Book's single-page HTML,
 # printed by the system's Chromium (tools/build_pdf.py). `make book` runs it.
 pdf: web
-	$(BIN)/python tools/build_pdf.py
+	$(BIN)/python -m tools.build_pdf
 
-# Each notebook is executed once and each model trained once: first chapter 6's live ensemble
-# member is trained and saved, as binder/postBuild saves it, so that nbval measures chapter 6's
-# memory as a Binder session starts it (README, "Memory"); nbval runs the chapters
-# (chapter 4 trains the MLP, chapter 6 the CNN, both saved in .cache); the book build then
-# exports those models and renders the outputs nbval has just validated; the browser tests
-# and the parity tests of the exported models run last, on the built site.
+# Each notebook is executed once and each model trained once. Two pytest runs share the two
+# cores: strict nbval runs the chapters in order (chapter 4 trains the MLP, chapter 6 the CNN,
+# both saved in .cache, where later chapters load them) while the unit tests run beside it;
+# each run's output is printed when it ends (-O). The book build then exports those models
+# and renders the outputs nbval has just validated; the browser tests and the parity tests of
+# the exported models run last, on the built site.
 test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m mnist_utils.ensemble
-	$(PYTEST) -m "not book"
+	$(MAKE) --no-print-directory -j2 -O test-notebooks test-unit
 	$(MAKE) --no-print-directory book
 	$(PYTEST) -m book
+
+test-notebooks: $(STAMP)
+	$(PYTEST) chapters appendix
+
+test-unit: $(STAMP) $(NODE_STAMP)
+	$(PYTEST) tests -m "not book"
 
 unit: $(STAMP) $(NODE_STAMP)
 	$(PYTEST) tests -m "not book and not slow"
@@ -87,39 +94,42 @@ unit: $(STAMP) $(NODE_STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_ROOT) $(LAB_ARGS) $(LAB_DIR)
 
-# Colab's runtime stood in for by Python 3.12 and the packages Colab preinstalls
-# (tests/colab/preinstalled.txt), never this book's pins.
-# The first Python 3.12 that runs (a pyenv shim on the PATH may exist and fail).
-PYTHON312 ?= $(shell for candidate in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12); do \
-	if $$candidate -c "" >/dev/null 2>&1; then command -v $$candidate; break; fi; done)
+# Colab's runtime stood in for by Colab's Python (found by tools/stand_in.py in the PATH or
+# pyenv; COLAB_PYTHON overrides) and the packages Colab preinstalls, never this book's pins:
+# tests/colab/, written from Google's published list by `make colab-refresh`.
+COLAB_PYTHON ?=
 
 colab-test: $(STAMP)
-	$(BIN)/python tools/stand_in.py colab --python "$(PYTHON312)"
+	$(BIN)/python -m tools.stand_in colab $(if $(COLAB_PYTHON),--python "$(COLAB_PYTHON)")
+
+# FREEZE and OS_INFO: pip-freeze.txt and os-info.txt from googlecolab/backend-info.
+colab-refresh: $(STAMP)
+	$(BIN)/python -m tools.colab_runtime "$(FREEZE)" "$(OS_INFO)" $(if $(SOURCE),--source "$(SOURCE)")
 
 binder-test: $(STAMP)
-	$(BIN)/python tools/stand_in.py binder --python "$(PYTHON)"
+	$(BIN)/python -m tools.stand_in binder --python "$(PYTHON)"
 
 sync-repository: $(STAMP)
-	$(BIN)/python tools/sync_repository.py
+	$(BIN)/python -m tools.sync_repository
 
 bench: web
-	$(BIN)/python benchmarks/bench.py --output benchmarks/results.json
+	$(BIN)/python -m benchmarks --output benchmarks/results.json
 
 # The ablation alone, updated in place in benchmarks/results.json (chapter 5 renders it).
 ablation: $(STAMP)
-	$(BIN)/python benchmarks/bench.py --only-ablation --output benchmarks/results.json
+	$(BIN)/python -m benchmarks --sections ablation --output benchmarks/results.json
 
 memory: $(STAMP)
-	$(BIN)/python benchmarks/memory.py --output benchmarks/memory.json
+	$(BIN)/python -m benchmarks.memory --output benchmarks/memory.json
 
 notebooks: $(STAMP)
-	$(BIN)/python tools/execute_notebooks.py chapters/*.ipynb appendix/performance.ipynb
+	$(BIN)/python -m tools.execute_notebooks chapters/*.ipynb appendix/performance.ipynb
 
 lock: $(STAMP)
 	{ echo "# Locked versions of every package the book installs (pip freeze on Python 3.11)."; \
 	  echo "# Regenerate with: make lock"; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^mnist-utils'; } > constraints.txt
-	$(BIN)/python tools/binder_requirements.py
+	$(BIN)/python -m tools.binder_requirements
 
 clean:
 	rm -rf _build _web .cache artifacts $(VENV) webdemo/node_modules

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_utils.distributed import peak_memory_bytes
+from mnist_utils.processes import peak_memory_bytes
 from mnist_utils.files import write_text
 
 ROOT = Path(__file__).resolve().parent

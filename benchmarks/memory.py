@@ -1,12 +1,11 @@
 """Peak memory of every chapter run alone in a fresh kernel, as Binder runs it.
 
-Usage: python benchmarks/memory.py [--output benchmarks/memory.json]    (make memory)
+Usage: python -m benchmarks.memory [--output benchmarks/memory.json]    (make memory)
 
 Each chapter is executed top to bottom in a fresh kernel twice:
 
 - ``saved``: the trained models are in the cache, as a Binder session starts
-  (:func:`mnist_utils.ensemble.session_recipes`: both networks and chapter 6's live ensemble
-  members);
+  (both networks of :data:`mnist_utils.training.RECIPES`, which ``binder/postBuild`` saves);
 - ``none saved``: each run gets an empty cache, as when a reader opens a chapter before
   chapters 4 and 6 have saved the models. A chapter that needs a model then trains it in its
   own kernel (``load_or_train``). Binder sessions never start so: ``binder/postBuild`` trains
@@ -15,8 +14,8 @@ Each chapter is executed top to bottom in a fresh kernel twice:
 For each run the kernel's peak resident memory (``VmHWM``) and the wall time are written to
 the JSON file, with the bound the book keeps with the models saved (``PEAK_MEMORY_LIMIT_BYTES``
 of the root ``conftest.py``, which also enforces it on every nbval run); the script fails if
-a chapter passes it. The Performance appendix renders the file. Takes about 15 minutes on a
-2-core CPU.
+a chapter passes it. The Performance appendix renders the file. Takes about 35 minutes on a
+2-core CPU (``total_seconds`` in the file is the last run's).
 """
 
 from __future__ import annotations
@@ -32,13 +31,11 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT))
-from conftest import PEAK_MEMORY_LIMIT_BYTES  # noqa: E402
-from execute_notebooks import run  # noqa: E402
+from conftest import PEAK_MEMORY_LIMIT_BYTES
+from mnist_utils.files import write_text
+from tools.execute_notebooks import run
 
-from mnist_utils.files import write_text  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(paths: list[Path], cache: Path | None) -> dict[str, dict]:
@@ -75,11 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.chapters or sorted((ROOT / "chapters").glob("*.ipynb"))
     saved_cache = Path(os.environ.get("MNIST_BOOK_CACHE") or ROOT / ".cache")
 
-    from mnist_utils.ensemble import session_recipes
-    from mnist_utils.training import load_or_train
+    from mnist_utils.training import RECIPES, load_or_train
 
     os.environ["MNIST_BOOK_CACHE"] = str(saved_cache)
-    for recipe in session_recipes():
+    for recipe in RECIPES.values():
         load_or_train(recipe)  # the "saved" runs start as a Binder session: these models in the cache
     started = time.perf_counter()
     print("models saved:", flush=True)

@@ -14,14 +14,20 @@ Modules
     Accuracy, confusion matrices and per-class metrics.
 :mod:`mnist_utils.ensemble`
     Average several networks, and shifted copies of each image (test-time augmentation).
+:mod:`mnist_utils.benchmark`
+    Read the benchmark's records, and say which run a page shows.
 :mod:`mnist_utils.plotting`
     Figures shared by several chapters.
 :mod:`mnist_utils.handwriting`
     Turn any picture of one digit into MNIST's format, or say why there is no digit.
+:mod:`mnist_utils.sample_pictures`
+    MNIST digits disguised as photos, and digits by other writers, to try the pipeline on.
 :mod:`mnist_utils.export`
     Export a model to ONNX and check that ONNX Runtime agrees with Keras.
 :mod:`mnist_utils.distributed`
     Train the CNN with ``tf.distribute``: replicas on several devices, or worker processes.
+:mod:`mnist_utils.processes`
+    Processes on this machine: peak and shared memory, free ports.
 :mod:`mnist_utils.saving`
     Save and load models, each with its record inside, and check what is loaded.
 :mod:`mnist_utils.reproducibility`

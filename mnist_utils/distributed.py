@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,21 +34,19 @@ import numpy as np
 
 from ._validation import check_float, check_int
 from .errors import DistributedError, InputTypeError, InputValueError
+from .processes import free_ports, peak_memory_bytes, total_memory_bytes
+from .saving import weights_digest
 
 __all__ = [
-    "free_ports",
     "mirrored_strategy",
-    "peak_memory_bytes",
     "replica_devices",
     "run_replicas",
     "run_workers",
     "accuracy_of",
-    "total_memory_bytes",
     "training_subset",
     "split_cpu",
     "tf_config",
     "train_replicated",
-    "weights_digest",
     "worker_main",
 ]
 
@@ -268,40 +264,8 @@ def _check_data(images, labels) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(images), np.ascontiguousarray(labels.astype(np.int64))
 
 
-def weights_digest(model) -> str:
-    """A short SHA-256 of all of ``model``'s weights, in order: equal digests, equal weights."""
-    from ._validation import check_model
-
-    digest = hashlib.sha256()
-    for weight in check_model(model).weights:
-        digest.update(np.asarray(weight).tobytes())
-    return digest.hexdigest()[:16]
-
-
-def peak_memory_bytes(pid: int | None = None) -> int | None:
-    """Peak resident memory (``VmHWM``) of process ``pid`` (default: this one); ``None`` off Linux."""
-    try:
-        status = Path(f"/proc/{pid or 'self'}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return None
-
-
 # ---------------------------------------------------------------------------------------
 # Several worker processes on this machine
-
-
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` different TCP ports that are free on ``host`` now (the OS chooses them)."""
-    count = check_int(count, "count", minimum=1, maximum=64)
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:  # all held open at once, so the OS gives different ports
-            sock.bind((host, 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def tf_config(addresses: Sequence[str], index: int) -> dict:
@@ -413,26 +377,6 @@ def _launch(options: list[list[str]], environments: list[dict], timeout: float) 
             }
         finally:
             _end(processes)
-
-
-def total_memory_bytes(pids: Sequence[int]) -> int:
-    """The memory that processes ``pids`` hold together: the sum of their proportional set sizes.
-
-    A page shared by k of the processes (TensorFlow's libraries, loaded by each) counts 1/k
-    in each, so the sum counts it once, as a container's memory limit does. Processes that
-    have exited, or a system without ``/proc``, count 0.
-    """
-    total = 0
-    for pid in pids:
-        try:
-            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        for line in rollup.splitlines():
-            if line.startswith("Pss:"):
-                total += int(line.split()[1]) * 1024
-                break
-    return total
 
 
 def _wait(processes: list[subprocess.Popen], logs: list[Path], timeout: float) -> int:

@@ -19,12 +19,10 @@ import numpy as np
 from ._validation import check_bool, check_images, check_int, check_model, check_probabilities
 from .errors import InputTypeError, InputValueError
 from .evaluation import predict_probabilities
-from .training import CNN_RECIPE, RECIPES, TrainingConfig, load_or_train
+from .training import CNN_RECIPE, TrainingConfig, load_or_train
 
 __all__ = [
     "ENSEMBLE_RECIPE",
-    "LIVE_MEMBERS",
-    "session_recipes",
     "NO_SHIFT",
     "TTA_SHIFTS",
     "EnsembleRecipe",
@@ -209,6 +207,10 @@ class EnsembleRecipe:
         """:data:`TTA_SHIFTS` or :data:`NO_SHIFT`."""
         return TTA_SHIFTS if self.test_time_shifts else NO_SHIFT
 
+    def as_dict(self) -> dict:
+        """The recipe as plain JSON values, as the benchmark records it: ``member``, ``seeds``, ``test_time_shifts``."""
+        return {"member": self.member.as_dict(), "seeds": list(self.seeds), "test_time_shifts": self.test_time_shifts}
+
     def members(self) -> tuple[TrainingConfig, ...]:
         """The recipe of each member: ``member`` with each seed."""
         return tuple(dataclasses.replace(self.member, seed=seed) for seed in self.seeds)
@@ -234,23 +236,6 @@ ENSEMBLE_RECIPE = EnsembleRecipe(
 )
 
 
-#: How many of :data:`ENSEMBLE_RECIPE`'s members chapter 6 trains as it runs (and Binder's
-#: ``postBuild`` trains in advance); the benchmark trains and scores all of them.
-LIVE_MEMBERS = 1
-
-
-def session_recipes() -> list[TrainingConfig]:
-    """The recipes whose models a Binder session starts with saved, in the order they are trained.
-
-    The MLP and the CNN (:data:`mnist_utils.training.RECIPES`), then the first
-    :data:`LIVE_MEMBERS` members of :data:`ENSEMBLE_RECIPE`. ``binder/postBuild`` trains them
-    (``python -m mnist_utils.ensemble``), ``make test`` saves the live members before nbval so
-    that chapter 6 runs as in a Binder session, and the memory measurement and the Binder
-    stand-in read this list.
-    """
-    return [*RECIPES.values(), *ENSEMBLE_RECIPE.members()[:LIVE_MEMBERS]]
-
-
 def load_or_train_ensemble(
     recipe: EnsembleRecipe = ENSEMBLE_RECIPE,
     count: int | None = None,
@@ -273,16 +258,3 @@ def load_or_train_ensemble(
     members = recipe.members()
     count = len(members) if count is None else check_int(count, "count", minimum=1, maximum=len(members))
     return [load_or_train(config, cache_dir) for config in members[:count]]
-
-
-def main() -> None:
-    """``python -m mnist_utils.ensemble``: load or train and save chapter 6's live members."""
-    from .training import model_path
-
-    load_or_train_ensemble(count=LIVE_MEMBERS)
-    for config in ENSEMBLE_RECIPE.members()[:LIVE_MEMBERS]:
-        print(f"chapter 6's ensemble member with seed {config.seed}: {model_path(config)}", flush=True)
-
-
-if __name__ == "__main__":
-    main()

@@ -12,6 +12,7 @@ takes the book's 28×28 images (flat or as a grid) and answers with ten probabil
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -26,7 +27,10 @@ from ._validation import check_model, check_path
 from .errors import InputTypeError, ModelFileError, os_reason
 from .files import atomic_path, check_writable
 
-__all__ = ["INPUT_SHAPES", "check_classifier", "load_model", "load_model_and_record", "read_record", "write_model"]
+__all__ = [
+    "INPUT_SHAPES", "check_classifier", "load_model", "load_model_and_record", "read_record", "weights_digest",
+    "write_model",
+]
 
 #: The input shapes of the book's networks, flat vectors (the MLP) or grids (the CNN).
 INPUT_SHAPES: tuple[tuple[int | None, ...], ...] = ((None, 784), (None, 28, 28, 1))
@@ -220,3 +224,20 @@ def check_classifier(model: Any, *, name: str = "model") -> None:
             f"[{np.nanmin(outputs):.3g}, {np.nanmax(outputs):.3g}] and its rows sum to up to "
             f"{np.nanmax(sums):.3g}. Its last layer must be a softmax (it may output logits)."
         )
+
+
+def weights_digest(model) -> str:
+    """The first 16 hex digits of the SHA-256 of all of ``model``'s weights, in order.
+
+    Equal digests mean bit-identical weights (chapter 9 compares replicas with it, the
+    benchmark repeated runs).
+
+    Raises
+    ------
+    InputTypeError
+        If ``model`` is not a Keras model.
+    """
+    digest = hashlib.sha256()
+    for weight in check_model(model).weights:
+        digest.update(np.asarray(weight).tobytes())
+    return digest.hexdigest()[:16]

@@ -15,7 +15,6 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -46,8 +45,6 @@ __all__ = [
     "save_model",
     "set_seed",
     "train",
-    "train_cnn",
-    "train_mlp",
     "training_batches",
     "training_record",
 ]
@@ -303,22 +300,6 @@ def training_batches(images, labels, config: TrainingConfig) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
-def _compile_and_fit(
-    model: keras.Model, data, config: TrainingConfig, verbose: int
-) -> dict[str, list[float]]:
-    (x_train, y_train), (x_val, y_val) = data
-    compile_model(model, config, len(x_train))
-    history = model.fit(
-        training_batches(x_train, y_train, config),
-        epochs=config.epochs,
-        validation_data=(x_val, y_val),
-        validation_batch_size=config.batch_size,
-        shuffle=False,  # training_batches has shuffled them
-        verbose=verbose,
-    )
-    return history.history
-
-
 def _require_config(config: object) -> TrainingConfig:
     if not isinstance(config, TrainingConfig):
         raise InputTypeError(
@@ -326,62 +307,6 @@ def _require_config(config: object) -> TrainingConfig:
             "dataclasses.replace(MLP_RECIPE, epochs=3)."
         )
     return config
-
-
-def _check_config(config: TrainingConfig | None, model: str, verbose: int) -> TrainingConfig:
-    check_choice(verbose, "verbose", (0, 1, 2))
-    if config is None:
-        return RECIPES[model]
-    _require_config(config)
-    if config.model != model:
-        raise InputValueError(
-            f"config is a recipe for the {config.model!r} network, not the {model!r}; "
-            f"call train(config), which picks the right network."
-        )
-    return config
-
-
-def train_mlp(
-    config: TrainingConfig = None, *, verbose: int = 0  # type: ignore[assignment]
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Train the original MLP with ``config`` (default :data:`MLP_RECIPE`), as chapter 4 does.
-
-    Seeds everything with ``config.seed``, builds the network, compiles it with Adam
-    and a cosine-decayed learning rate, and fits it on the training part, validating
-    on the held-out part after every epoch.
-
-    Returns
-    -------
-    tuple
-        The trained model and its history (loss and accuracy per epoch, on
-        the training and validation parts).
-    """
-    config = _check_config(config, "mlp", verbose)
-    (x_train, y_train), (x_val, y_val) = _split(config)
-    data = (to_training_tensor(x_train, "mlp"), y_train), (to_training_tensor(x_val, "mlp"), y_val)
-    del x_train, x_val  # the uint8 copies: fit reads the tensors (less memory while training)
-    set_seed(config.seed)
-    model = build_model(config)
-    return model, _compile_and_fit(model, data, config, verbose)
-
-
-def train_cnn(
-    config: TrainingConfig = None, *, verbose: int = 0  # type: ignore[assignment]
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Train the book's CNN with ``config`` (default :data:`CNN_RECIPE`), as chapter 6 does.
-
-    Returns
-    -------
-    tuple
-        The trained model and its history.
-    """
-    config = _check_config(config, "cnn", verbose)
-    (x_train, y_train), (x_val, y_val) = _split(config)
-    data = (to_training_tensor(x_train, "cnn"), y_train), (to_training_tensor(x_val, "cnn"), y_val)
-    del x_train, x_val  # the uint8 copies: fit reads the tensors (less memory while training)
-    set_seed(config.seed)
-    model = build_model(config)
-    return model, _compile_and_fit(model, data, config, verbose)
 
 
 #: The recipe chapter 6 teaches for the CNN.
@@ -410,7 +335,18 @@ RECIPES: dict[str, TrainingConfig] = {"mlp": MLP_RECIPE, "cnn": CNN_RECIPE}
 
 
 def train(config: TrainingConfig, *, verbose: int = 0) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Train the network ``config.model`` with ``config``; ``verbose=1`` shows a progress bar.
+    """Train the network ``config.model`` with ``config``, as chapter 4 (MLP) and chapter 6 (CNN) do.
+
+    Splits the training images as ``config`` says, seeds everything with ``config.seed``,
+    builds the network, compiles it with Adam and ``config``'s learning-rate schedule, and
+    fits it on the training part, validating on the held-out part after every epoch.
+    ``verbose=1`` shows a progress bar.
+
+    Returns
+    -------
+    tuple
+        The trained model and its history (loss and accuracy per epoch, on the training and
+        validation parts).
 
     Raises
     ------
@@ -420,13 +356,21 @@ def train(config: TrainingConfig, *, verbose: int = 0) -> tuple[keras.Model, dic
         If ``verbose`` is not 0, 1 or 2.
     """
     _require_config(config)
-    return _TRAINERS[config.model](config, verbose=verbose)
-
-
-_TRAINERS: dict[str, Callable[..., tuple[keras.Model, dict[str, list[float]]]]] = {
-    "mlp": train_mlp,
-    "cnn": train_cnn,
-}
+    check_choice(verbose, "verbose", (0, 1, 2))
+    (x_train, y_train), (x_val, y_val) = _split(config)
+    x_train, x_val = to_training_tensor(x_train, config.model), to_training_tensor(x_val, config.model)
+    set_seed(config.seed)
+    model = build_model(config)
+    compile_model(model, config, len(x_train))
+    history = model.fit(
+        training_batches(x_train, y_train, config),
+        epochs=config.epochs,
+        validation_data=(x_val, y_val),
+        validation_batch_size=config.batch_size,
+        shuffle=False,  # training_batches has shuffled them
+        verbose=verbose,
+    )
+    return model, history.history
 
 
 def model_path(config: TrainingConfig, cache_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -546,3 +490,21 @@ def load_or_train(
     model, history = train(config)
     save_model(model, config, cache_dir, history=history, wall_time=time.perf_counter() - started)
     return model
+
+
+def main() -> None:
+    """``python -m mnist_utils.training``: every model of :data:`RECIPES`, loaded if saved, else trained and saved.
+
+    Binder's ``postBuild`` runs it, so that every session starts with the book's models saved
+    in the cache, where the chapters look; each line says whether the model was found there or
+    trained.
+    """
+    for config in RECIPES.values():
+        path = model_path(config)
+        found = path.is_file()
+        load_or_train(config)
+        print(f"{config.model}: {'found in the cache' if found else 'trained and saved'} at {path}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from chromium import CHROMIUM_ARGS, MISSING, find_chromium, serve  # noqa: E402
+from tools.chromium import CHROMIUM_ARGS, MISSING, find_chromium, serve
 
 SITE = ROOT / "_build" / "html"
 #: Screenshots and measurements of the browser tests, kept for people to look at.

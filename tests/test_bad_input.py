@@ -23,7 +23,9 @@ from PIL import Image
 from bad_inputs import FOREIGN_MODELS, png_claiming
 from bad_inputs import dense as _dense
 
-from mnist_utils import data, evaluation, export, files, handwriting, models, plotting, preprocessing, saving, training
+from mnist_utils import (
+    data, evaluation, export, files, handwriting, models, plotting, preprocessing, sample_pictures, saving, training,
+)
 from mnist_utils.errors import (
     DatasetError,
     FileWriteError,
@@ -367,16 +369,12 @@ CONFIG_CASES = [
         _case(lambda: training.train("mlp"), InputTypeError, "config must be a TrainingConfig, got str",
               id="train('mlp')"),
         _case(lambda: training.train(None), InputTypeError, "config must be a TrainingConfig", id="train(None)"),
-        _case(lambda: training.train_mlp(training.CNN_RECIPE), InputValueError,
-              "config is a recipe for the 'cnn' network, not the 'mlp'", id="train_mlp(CNN_RECIPE)"),
-        _case(lambda: training.train_cnn(training.MLP_RECIPE), InputValueError, "not the 'cnn'",
-              id="train_cnn(MLP_RECIPE)"),
-        _case(lambda: training.train_mlp({"epochs": 1}), InputTypeError, "config must be a TrainingConfig, got dict",
-              id="train_mlp(dict)"),
-        _case(lambda: training.train_mlp(verbose=5), InputValueError, "verbose must be one of 0, 1, 2; got 5",
-              id="train_mlp(verbose=5)"),
-        _case(lambda: training.train_cnn(verbose="yes"), InputValueError, "verbose must be one of",
-              id="train_cnn(verbose='yes')"),
+        _case(lambda: training.train({"epochs": 1}), InputTypeError, "config must be a TrainingConfig, got dict",
+              id="train(dict)"),
+        _case(lambda: training.train(training.MLP_RECIPE, verbose=5), InputValueError,
+              "verbose must be one of 0, 1, 2; got 5", id="train(verbose=5)"),
+        _case(lambda: training.train(training.CNN_RECIPE, verbose="yes"), InputValueError, "verbose must be one of",
+              id="train(verbose='yes')"),
         _case(lambda: training.model_path("mlp"), InputTypeError, "config must be a TrainingConfig",
               id="model_path('mlp')"),
         _case(lambda: training.model_path(training.MLP_RECIPE, 5), InputTypeError,
@@ -620,7 +618,7 @@ def test_two_digits_side_by_side_are_no_digit():
     (x, y), _ = data.load_mnist()
     pair = np.concatenate([x[0], x[1]], axis=1)
     _check(lambda: handwriting.to_mnist_format(pair), NoDigitError, "2 pieces side by side")
-    photo = handwriting.disguise_as_photo(x[0], np.random.default_rng(0), invert=True)
+    photo = sample_pictures.disguise_as_photo(x[0], np.random.default_rng(0), invert=True)
     wide = Image.new("RGB", (photo.width * 2, photo.height), (230, 230, 230))
     wide.paste(photo, (0, 0))
     wide.paste(photo, (photo.width, 0))
@@ -636,11 +634,11 @@ def test_two_digits_side_by_side_are_no_digit():
               id="invert=1"),
         _case(lambda: handwriting.to_mnist_format(_digit_page(), invert=False), ImageInputError, "blank",
               id="invert=False on dark ink"),
-        _case(lambda: handwriting.disguise_as_photo(np.zeros((10, 10), U8), np.random.default_rng(0), invert=True),
+        _case(lambda: sample_pictures.disguise_as_photo(np.zeros((10, 10), U8), np.random.default_rng(0), invert=True),
               InputValueError, "digit must be a (28, 28) uint8 image", id="disguise_as_photo(10×10)"),
-        _case(lambda: handwriting.disguise_as_photo(GOOD_IMAGES[0], 0, invert=True), InputTypeError,
+        _case(lambda: sample_pictures.disguise_as_photo(GOOD_IMAGES[0], 0, invert=True), InputTypeError,
               "rng must be a numpy.random.Generator, got int", id="disguise_as_photo(rng=0)"),
-        _case(lambda: handwriting.disguise_as_photo(GOOD_IMAGES[0], np.random.default_rng(0), invert="no"),
+        _case(lambda: sample_pictures.disguise_as_photo(GOOD_IMAGES[0], np.random.default_rng(0), invert="no"),
               InputTypeError, "invert must be True or False", id="disguise_as_photo(invert='no')"),
     ],
 )

@@ -336,7 +336,7 @@ def test_predict_on_fuzzed_files(capfd, monkeypatch, workdir, trained, digit_fil
 
 
 def test_the_listed_examples_from_a_real_process(workdir, trained, model_files, bad_images):
-    """The issue's examples, run as a user runs them: one line each on stderr, nothing else."""
+    """The failures the README lists, run as a user runs them: one line each on stderr, nothing else."""
     names = ["claims-65535.png", "lab.tif", "broken-palette.bmp", "long", "noise.png"]
     result = run("predict", *(str(bad_images[n][0]) for n in names), "--model-path", str(trained), cache=workdir)
     assert result.returncode == 1 and result.stdout == ""

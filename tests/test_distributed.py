@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_utils import distributed
+from mnist_utils import distributed, processes
 from mnist_utils.errors import DistributedError, InputTypeError, InputValueError
 
 #: Two global batches of the CNN recipe (128 images each): a couple of steps per run.
@@ -59,7 +59,7 @@ def test_replicas_in_one_process_are_deterministic_for_a_given_count(no_process_
 
 @pytest.mark.slow
 def test_a_worker_whose_peer_never_comes_is_stopped_at_the_timeout(no_process_left_behind):
-    addresses = [f"127.0.0.1:{port}" for port in distributed.free_ports(2)]
+    addresses = [f"127.0.0.1:{port}" for port in processes.free_ports(2)]
     lonely = {"TF_CONFIG": __import__("json").dumps(distributed.tf_config(addresses, 0)), "CUDA_VISIBLE_DEVICES": "-1"}
     with pytest.raises(DistributedError, match="did not finish within timeout=15 s"):
         distributed._launch([["--train-size", str(FEW_IMAGES), "--epochs", "1"]], [lonely], timeout=15)
@@ -74,7 +74,7 @@ def test_a_failing_process_is_reported_with_its_output(no_process_left_behind, m
 def test_free_ports_are_distinct_and_free():
     import socket
 
-    ports = distributed.free_ports(4)
+    ports = processes.free_ports(4)
     assert len(set(ports)) == 4
     for port in ports:
         with socket.socket() as sock:
@@ -101,7 +101,7 @@ def test_tf_config_names_the_cluster_and_the_task():
         (lambda: distributed.run_workers(2, train_size=0, epochs=1), InputValueError, "train_size"),
         (lambda: distributed.run_workers(2, train_size=10, epochs=0), InputValueError, "epochs"),
         (lambda: distributed.run_workers(2, train_size=10, epochs=1, timeout=0), InputValueError, "timeout"),
-        (lambda: distributed.free_ports(0), InputValueError, "count"),
+        (lambda: processes.free_ports(0), InputValueError, "count"),
         (lambda: distributed.split_cpu(0), InputValueError, "count"),
     ],
 )
@@ -132,6 +132,6 @@ def test_train_replicated_checks_its_inputs():
 
 
 def test_total_memory_counts_this_process_and_skips_the_dead():
-    mine = distributed.total_memory_bytes([os.getpid()])
+    mine = processes.total_memory_bytes([os.getpid()])
     assert mine > 10_000_000
-    assert distributed.total_memory_bytes([os.getpid(), 2**22 + 12345]) == mine
+    assert processes.total_memory_bytes([os.getpid(), 2**22 + 12345]) == mine

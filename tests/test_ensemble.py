@@ -173,21 +173,3 @@ def test_load_or_train_ensemble_asks_for_each_member_in_order(monkeypatch, tmp_p
     monkeypatch.setattr(ensemble, "load_or_train", lambda config, cache_dir: asked.append((config, cache_dir)) or config.seed)
     assert load_or_train_ensemble(ENSEMBLE_RECIPE, 2, tmp_path) == list(ENSEMBLE_RECIPE.seeds[:2])
     assert asked == [(config, tmp_path) for config in ENSEMBLE_RECIPE.members()[:2]]
-
-
-def test_the_chapter_trains_some_of_the_members():
-    assert 1 <= ensemble.LIVE_MEMBERS <= len(ENSEMBLE_RECIPE.seeds)
-
-
-def test_a_session_starts_with_both_networks_and_the_live_members():
-    assert ensemble.session_recipes() == [MLP_RECIPE, CNN_RECIPE, *ENSEMBLE_RECIPE.members()[: ensemble.LIVE_MEMBERS]]
-
-
-def test_the_module_saves_the_live_members_and_says_where(monkeypatch, tmp_path, capsys):
-    asked = []
-    monkeypatch.setenv("MNIST_BOOK_CACHE", str(tmp_path))
-    monkeypatch.setattr(ensemble, "load_or_train", lambda config, cache_dir: asked.append(config))
-    ensemble.main()
-    assert asked == list(ENSEMBLE_RECIPE.members()[: ensemble.LIVE_MEMBERS])
-    printed = capsys.readouterr().out
-    assert printed.count(str(tmp_path)) == ensemble.LIVE_MEMBERS and "seed 1" in printed

@@ -9,9 +9,8 @@ from scipy import ndimage
 
 from mnist_utils.data import load_mnist
 from mnist_utils.errors import InputValueError
-from mnist_utils.handwriting import (
-    ImageInputError, disguise_as_photo, format_steps, load_grey, load_other_writers, optdigits_picture, to_mnist_format,
-)
+from mnist_utils.handwriting import ImageInputError, format_steps, load_grey, to_mnist_format
+from mnist_utils.sample_pictures import disguise_as_photo, load_other_writers, optdigits_picture
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +176,7 @@ def test_no_digit_thresholds_hold_on_a_fresh_sample():
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    from calibrate_no_digit import digits, drawings, non_digits, tally
+    from tools.calibrate_no_digit import digits, drawings, non_digits, tally
 
     _, (x_test, _) = load_mnist()
     rng = np.random.default_rng(123)

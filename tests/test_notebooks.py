@@ -15,8 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 #: The cell metadata key that says why nbval does not compare a cell's output; readers never see it.
 REASON_KEY = "nbval-reason"
-sys.path.insert(0, str(ROOT / "tools"))
-from sync_repository import SETUP_MARKER, extras_for  # noqa: E402
+from tools.sync_repository import SETUP_MARKER, extras_for
 
 
 def test_every_chapter_is_in_the_table_of_contents():
@@ -101,21 +100,19 @@ def test_binder_requirements_are_fully_pinned_with_no_local_reference():
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
     post_build = (ROOT / "binder" / "postBuild").read_text()
     assert post_build.startswith("#!/bin/bash") and "set -e" in post_build and "--no-deps -e ." in post_build
-    for name in ("mlp", "cnn"):  # sessions start with both models saved
-        assert f"python -m mnist_utils train --model {name}" in post_build
-    assert "\npython -m mnist_utils.ensemble\n" in post_build  # and chapter 6's live ensemble members
-    # make test saves those members before nbval, as postBuild does, so that nbval's memory bound
-    # measures chapter 6 as a Binder session starts it.
+    # Sessions start with both models saved: postBuild loads or trains every recipe.
+    assert "\npython -m mnist_utils.training\n" in post_build
+    # make test trains nothing before nbval: chapter 4 trains the MLP and chapter 6 the CNN.
     makefile = (ROOT / "Makefile").read_text()
     test_recipe = makefile[makefile.index("\ntest:"):makefile.index("\nunit:")]
-    assert test_recipe.index("$(BIN)/python -m mnist_utils.ensemble") < test_recipe.index('$(PYTEST) -m "not book"')
+    assert "mnist_utils.training" not in test_recipe and "mnist_utils.ensemble" not in test_recipe
 
 
 def test_a_fork_changes_the_address_in_one_place(tmp_path, monkeypatch):
     """A new repository.url in _config.yml: the check fails until the sync rewrites every copy."""
     import shutil
 
-    import sync_repository
+    from tools import sync_repository
 
     for name in ("_config.yml", "README.md", "intro.md"):
         shutil.copy(ROOT / name, tmp_path / name)

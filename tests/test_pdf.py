@@ -15,8 +15,7 @@ import yaml
 from browser import ROOT
 from chapters import shown_figures
 
-sys.path.insert(0, str(ROOT / "tools"))
-from build_pdf import PDF  # noqa: E402
+from tools.build_pdf import PDF
 
 #: Runs after the book build (`make test`, second phase).
 pytestmark = pytest.mark.book

@@ -24,8 +24,7 @@ import pytest
 from mnist_utils import training
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-from sync_repository import SETUP_MARKER  # noqa: E402
+from tools.sync_repository import SETUP_MARKER
 
 CASES = {
     # chapter, the recipe's name in mnist_utils.training, the end of the training cell, a short recipe

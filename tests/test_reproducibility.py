@@ -87,7 +87,11 @@ def first_imports(path: Path) -> list[str]:
     if path.suffix == ".ipynb":
         notebook = nbformat.read(path, as_version=4)
         return [name for cell in notebook.cells if cell.cell_type == "code" for name in imports(parse(cell.source))]
-    return imports(ast.parse(path.read_text()))
+    names = imports(ast.parse(path.read_text()))
+    package = path.parent / "__init__.py"
+    if path.name != "__init__.py" and package.is_file():  # a package's __init__ runs before its modules
+        names = imports(ast.parse(package.read_text())) + names
+    return names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + SCRIPTS, ids=lambda path: str(path.relative_to(ROOT)))

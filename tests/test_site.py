@@ -32,9 +32,8 @@ PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in par
 #: Pages Sphinx makes by itself.
 GENERATED = ["genindex", "search", "py-modindex"]
 SCREENSHOTS = ARTIFACTS / "screenshots"
-sys.path.insert(0, str(ROOT / "tools"))
-from execute_notebooks import FONT_KEY  # noqa: E402
-from figure_sizes import MIN_TEXT_PX, shown_text_px  # noqa: E402
+from tools.execute_notebooks import FONT_KEY
+from tools.figure_sizes import MIN_TEXT_PX, shown_text_px
 
 
 def figure_problems(figures: list[dict], site_root: Path, page: str) -> list[str]:

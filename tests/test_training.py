@@ -21,7 +21,7 @@ def _weights(model):
 
 @pytest.fixture(scope="module")
 def quick_model():
-    model, history = training.train_mlp(QUICK)
+    model, history = training.train(QUICK)
     return model, history
 
 
@@ -114,14 +114,14 @@ def test_training_learns_and_reports_history(quick_model):
 
 def test_training_is_deterministic(quick_model):
     model, _ = quick_model
-    again, _ = training.train_mlp(QUICK)
+    again, _ = training.train(QUICK)
     for a, b in zip(_weights(model), _weights(again)):
         np.testing.assert_array_equal(a, b)
 
 
 def test_steps_per_execution_changes_speed_only(quick_model):
     model, history = quick_model  # QUICK runs 32 steps per call into TensorFlow
-    one_by_one, history_one = training.train_mlp(dataclasses.replace(QUICK, steps_per_execution=1))
+    one_by_one, history_one = training.train(dataclasses.replace(QUICK, steps_per_execution=1))
     for a, b in zip(_weights(model), _weights(one_by_one)):
         np.testing.assert_array_equal(a, b)
     assert history == history_one
@@ -132,13 +132,17 @@ def test_tensors_train_the_same_weights_as_numpy_arrays(quick_model):
     from mnist_utils.models import build_original_mlp
     from mnist_utils.preprocessing import preprocess_for_mlp
 
-    model, history = quick_model  # train_mlp converts the images to tensors
+    model, history = quick_model  # train converts the images to tensors
     (x_train, y_train), (x_val, y_val) = training._split(QUICK)
     arrays = (preprocess_for_mlp(x_train), y_train), (preprocess_for_mlp(x_val), y_val)
     assert isinstance(arrays[0][0], np.ndarray)
     set_seed(QUICK.seed)
     from_arrays = build_original_mlp()
-    history_arrays = training._compile_and_fit(from_arrays, arrays, QUICK, verbose=0)
+    training.compile_model(from_arrays, QUICK, len(y_train))
+    history_arrays = from_arrays.fit(
+        training.training_batches(*arrays[0], QUICK), epochs=QUICK.epochs, validation_data=arrays[1],
+        validation_batch_size=QUICK.batch_size, shuffle=False, verbose=0,
+    ).history
     for a, b in zip(_weights(model), _weights(from_arrays)):
         np.testing.assert_array_equal(a, b)
     assert history == history_arrays
@@ -151,7 +155,7 @@ def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch, quick_model
         calls.append(config)
         return quick_model
 
-    monkeypatch.setitem(training._TRAINERS, "mlp", fake_trainer)
+    monkeypatch.setattr(training, "train", fake_trainer)
     first = load_or_train(QUICK, cache_dir=tmp_path)
     assert calls == [QUICK] and model_path(QUICK, tmp_path).is_file()
     assert training.load_record(QUICK, tmp_path)["wall_time_s"] >= 0
@@ -164,7 +168,7 @@ def test_load_or_train_trains_once_then_loads(tmp_path, monkeypatch, quick_model
 
 
 def test_unreadable_saved_model_is_replaced(tmp_path, monkeypatch, quick_model):
-    monkeypatch.setitem(training._TRAINERS, "mlp", lambda config, verbose=0: quick_model)
+    monkeypatch.setattr(training, "train", lambda config, verbose=0: quick_model)
     path = model_path(QUICK, tmp_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not a keras file")
@@ -172,6 +176,20 @@ def test_unreadable_saved_model_is_replaced(tmp_path, monkeypatch, quick_model):
         model = load_or_train(QUICK, cache_dir=tmp_path)
     assert isinstance(model, keras.Model)
     assert keras.models.load_model(path).count_params() == model.count_params()
+
+
+def test_the_module_loads_or_trains_every_recipe_and_says_which(tmp_path, monkeypatch, capsys, quick_model):
+    """``python -m mnist_utils.training`` (Binder's postBuild): a saved model is found, a missing one trained."""
+    monkeypatch.setenv("MNIST_BOOK_CACHE", str(tmp_path))
+    trained = []
+    monkeypatch.setattr(training, "train", lambda config, verbose=0: trained.append(config) or quick_model)
+    save_model(quick_model[0], training.MLP_RECIPE)  # as if chapter 4 had run
+    training.main()
+    assert trained == [training.CNN_RECIPE]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [f"mlp: found in the cache at {model_path(training.MLP_RECIPE)}",
+                       f"cnn: trained and saved at {model_path(training.CNN_RECIPE)}"]
+    assert model_path(training.CNN_RECIPE).is_file()
 
 
 def test_save_model_is_atomic_and_named_by_fingerprint(tmp_path, quick_model):

@@ -34,7 +34,8 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnist_utils.data import load_mnist
-from mnist_utils.handwriting import ImageInputError, disguise_as_photo, format_steps
+from mnist_utils.handwriting import ImageInputError, format_steps
+from mnist_utils.sample_pictures import disguise_as_photo
 
 CLI = Path(__file__).resolve().parents[1] / "webdemo" / "tests" / "format-cli.mjs"
 SEED = 20240607

@@ -98,6 +98,12 @@ def test_tests_workflow_runs_the_readme_commands_on_push_pull_request_and_weekly
     assert runs == ["make test", "make colab-test", "make binder-test"]
     versions = [step["with"]["python-version"] for step in _steps(workflow) if "setup-python" in step.get("uses", "")]
     assert "3.13" in versions  # the unit tests also run on the newest supported Python
+    # The Colab check finds Colab's Python on the PATH, where setup-python puts it.
+    from tools.colab_runtime import read_preinstalled
+
+    colab_python, _ = read_preinstalled()
+    test_job = next(step for step in workflow["jobs"]["test"]["steps"] if "setup-python" in step.get("uses", ""))
+    assert colab_python in test_job["with"]["python-version"].split()
 
 
 def test_every_make_target_a_workflow_runs_exists():

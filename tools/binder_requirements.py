@@ -1,6 +1,6 @@
 """Write ``binder/requirements.txt``: every package a reader's session needs, pinned exactly.
 
-Usage: python tools/binder_requirements.py [--check]
+Usage: python -m tools.binder_requirements [--check]
 
 Binder (repo2docker) reuses its package layer from one commit to the next only when the
 requirements file holds no local reference (``-e .``, ``-c constraints.txt``). So the file

@@ -1,6 +1,6 @@
 """Build the whole book as one PDF: Jupyter Book's single-page HTML, printed by Chromium.
 
-Usage: python tools/build_pdf.py    (make pdf; make book runs it after the HTML build)
+Usage: python -m tools.build_pdf    (make pdf; make book runs it after the HTML build)
 
 Jupyter Book renders every page, with the notebooks' stored outputs, into one HTML page
 (``--builder singlehtml``); the system's Chromium, driven by Playwright, loads it from a
@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chromium import CHROMIUM_ARGS, MISSING, find_chromium, serve
+from tools.chromium import CHROMIUM_ARGS, MISSING, find_chromium, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where Jupyter Book writes the single-page HTML.

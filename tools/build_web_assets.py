@@ -1,6 +1,6 @@
 """Build the files the book's web pages need, into ``_web/static`` (the book's static folder).
 
-Usage: python tools/build_web_assets.py [--out _web/static]
+Usage: python -m tools.build_web_assets [--out _web/static]
 
 ``make book`` runs this after ``npm ci --prefix webdemo`` and before Jupyter Book, which
 copies the folder to ``_build/html/_static``. Everything a page loads is served from the

@@ -5,7 +5,7 @@ script: every kind of real digit must pass (MNIST digits as they are, disguised 
 cropped tightly), and as many non-digits as possible must be refused (noise filling the
 frame, a patch of noise on paper, a page half dark, two digits side by side).
 
-    python tools/calibrate_no_digit.py            # the full run (about a minute)
+    python -m tools.calibrate_no_digit            # the full run (about a minute)
 
 ``tests/test_handwriting.py`` runs the same cases on a smaller sample.
 """
@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from mnist_utils.data import load_mnist
-from mnist_utils.handwriting import ImageInputError, NoDigitError, disguise_as_photo, to_mnist_format
+from mnist_utils.handwriting import ImageInputError, NoDigitError, to_mnist_format
+from mnist_utils.sample_pictures import disguise_as_photo
 
 Case = tuple[str, Callable[[], object]]
 

@@ -1,6 +1,6 @@
 """Execute notebooks in a fresh kernel each; store clean outputs, or measure the run.
 
-Usage: python tools/execute_notebooks.py chapters/*.ipynb    (make notebooks)
+Usage: python -m tools.execute_notebooks chapters/*.ipynb    (make notebooks)
 
 Outputs are what a reader should see, so stderr streams (TensorFlow's start-up
 log lines, which differ between machines) are dropped, as are execution

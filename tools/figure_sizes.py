@@ -1,6 +1,6 @@
 """Print each stored figure's smallest text, in pixels, as the site's content column shows it.
 
-Usage: python tools/figure_sizes.py chapters/*.ipynb
+Usage: python -m tools.figure_sizes chapters/*.ipynb
 
 Reads the font size and resolution that ``tools/execute_notebooks.py`` records in every
 figure's PNG, and assumes the column is 688 px wide (the page at 1280 px). The site test
@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from PIL import Image
 
-from execute_notebooks import DPI_KEY, FONT_KEY
+from tools.execute_notebooks import DPI_KEY, FONT_KEY
 
 #: The content column as the site shows it at 1280 px, at the notebooks' 100 dpi.
 COLUMN_PX = 688

@@ -1,12 +1,16 @@
 """Run chapters where readers run them: Colab and Binder, stood in for on this machine.
 
 Usage:
-    python tools/stand_in.py colab --python /path/to/python3.12     (make colab-test)
-    python tools/stand_in.py binder --python /path/to/python3.11    (make binder-test)
+    python -m tools.stand_in colab [--python /path/to/python3.13]  (make colab-test)
+    python -m tools.stand_in binder --python /path/to/python3.11    (make binder-test)
 
 ``colab``
-    A fresh virtual environment on Python 3.12 holding only what Google Colab preinstalls
-    (``tests/colab/preinstalled.txt``: Colab's versions, never this book's pins), a stand-in
+    A fresh virtual environment on Colab's Python (the version named in
+    ``tests/colab/preinstalled.txt``, found on the PATH or in pyenv unless ``--python`` names
+    it) holding only what Google Colab preinstalls: ``tests/colab/preinstalled.txt`` with
+    ``tests/colab/constraints.txt``, Colab's versions of the packages the chapters touch and of
+    all they depend on, never this book's pins (``python -m tools.colab_runtime`` writes both
+    files from Google's published list). Then a stand-in
     ``google.colab`` module imported at kernel start as Colab's kernel does, and the chapters'
     Colab set-up cell pointed at this checkout (``MNIST_BOOK_SOURCE=file://…``) instead of
     GitHub. Chapters 1, 3, 5 and 9 then run top to bottom, each in a fresh kernel after the
@@ -16,10 +20,15 @@ Usage:
     checked on that version too.
 ``binder``
     A fresh virtual environment on Python 3.11, ``pip install -r binder/requirements.txt``
-    and ``binder/postBuild``, as repo2docker does. ``postBuild`` must leave every model it trains
-    where the chapters look for it; JupyterLab (what Binder opens) must start; and
-    chapters 1, 3, 8 (which loads both models, exports them and checks them) and 9 (which
-    starts TensorFlow worker processes beside the kernel) run in it.
+    and ``binder/postBuild``, as repo2docker does. ``postBuild`` must leave both models where
+    the chapters look for them; JupyterLab (what Binder opens) must start; and chapters 1, 3,
+    8 (which loads both models, exports them and checks them) and 9 (which starts TensorFlow
+    worker processes beside the kernel) run in it. The models ``make test`` has just trained
+    (``$MNIST_BOOK_CACHE``) are copied into the stand-in's cache first, so postBuild loads them
+    instead of training them again: this proves that postBuild installs the helpers and finds
+    every model where the chapters look; that the recipes train, and what they reach, is
+    ``make test``'s (chapters 4 and 6 under nbval). Run alone on a fresh clone, postBuild
+    trains both, as on Binder.
 
 Each chapter's wall time and peak memory are printed; the last line counts what passed.
 Nothing here reaches the network except pip, for packages.
@@ -39,12 +48,11 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from execute_notebooks import run  # noqa: E402
-from sync_repository import SOURCE_VARIABLE  # noqa: E402
+from tools.colab_runtime import CONSTRAINTS, PREINSTALLED, read_preinstalled
+from tools.execute_notebooks import run
+from tools.sync_repository import SOURCE_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
-PREINSTALLED = ROOT / "tests" / "colab" / "preinstalled.txt"
 COLAB_CHAPTERS = ["01_data_exploration", "03_model_definition", "05_evaluation", "09_distributed_training"]
 BINDER_CHAPTERS = ["01_data_exploration", "03_model_definition", "08_draw_a_digit", "09_distributed_training"]
 KERNEL_NAME = "stand-in"
@@ -68,6 +76,17 @@ def tracked_copy(folder: Path) -> Path:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, folder / name)
     return folder
+
+
+def find_python(version: str) -> str:
+    """The first ``python3.X`` that runs: on the PATH, then in pyenv's versions (a pyenv shim may exist and fail)."""
+    candidates = [shutil.which(f"python{version}"),
+                  *sorted(map(str, Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}")), reverse=True)]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", ""], capture_output=True).returncode == 0:
+            return candidate
+    raise SystemExit(f"Colab runs Python {version}, and no python{version} runs here: install it "
+                     "(for example with pyenv) or pass --python.")
 
 
 def make_venv(python: str, folder: Path) -> Path:
@@ -123,17 +142,22 @@ def run_notebooks(paths: list[Path]) -> list[str]:
     return failures
 
 
-def colab(python: str, work: Path) -> list[str]:
+def colab(python: str | None, work: Path) -> list[str]:
     venv = work / "colab-venv"
-    step(f"fresh Python 3.12 environment with Colab's packages ({PREINSTALLED.relative_to(ROOT)})")
+    colab_python, pins = read_preinstalled()
+    python = python or find_python(colab_python)
+    step(f"fresh Python {colab_python} environment with Colab's packages ({PREINSTALLED.relative_to(ROOT)})")
     venv_python = make_venv(python, venv)
-    version = subprocess.run([str(venv_python), "-c", "import sys; print(sys.version_info[:2])"],
+    version = subprocess.run([str(venv_python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True, check=True).stdout.strip()
-    if version != "(3, 12)":
-        raise SystemExit(f"Colab runs Python 3.12; {python} is {version}.")
-    subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "-r", str(PREINSTALLED)],
-                   check=True, env=os.environ | QUIET)
+    if version != colab_python:
+        raise SystemExit(f"Colab runs Python {colab_python}; {python} is {version}.")
+    subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "-r", str(PREINSTALLED),
+                    "--constraint", str(CONSTRAINTS)], check=True, env=os.environ | QUIET)
     colab_packages = packages(venv_python)
+    wrong = {name: colab_packages.get(name) for name, version in pins.items() if colab_packages.get(name) != version}
+    if wrong:
+        raise SystemExit(f"The Colab stand-in did not install Colab's versions: {wrong}.")
     if "mnist-utils" in colab_packages or "myst-nb" in colab_packages:
         raise SystemExit("The Colab stand-in must not start with the book's helpers or myst-nb installed.")
     # google.colab, as a namespace beside protobuf's google/, imported at kernel start.
@@ -174,6 +198,29 @@ def colab(python: str, work: Path) -> list[str]:
     return sorted(set(failures))
 
 
+def reuse_models(cache: Path) -> list[str]:
+    """Copy the models ``make test`` trained (``$MNIST_BOOK_CACHE``) into the stand-in's cache; their names.
+
+    Binder's build trains them once per image; here ``make test`` has just trained the same
+    recipes with the same packages, so postBuild finds them instead of training them again
+    (its training path, ``load_or_train``, is the one the chapters and the unit tests use).
+    Run alone, with no trained model, postBuild trains both.
+    """
+    trained = os.environ.get("MNIST_BOOK_CACHE")
+    if not trained:
+        return []
+    from mnist_utils.training import RECIPES, model_path
+
+    reused = []
+    for recipe in RECIPES.values():
+        path = model_path(recipe, Path(trained) / "models")
+        if path.is_file():
+            (cache / "models").mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, cache / "models" / path.name)
+            reused.append(path.name)
+    return reused
+
+
 def binder(python: str, work: Path) -> list[str]:
     requirements = ROOT / "binder" / "requirements.txt"
     local = [line for line in requirements.read_text().splitlines() if line.startswith(("-", ".", "/", "file:"))]
@@ -187,15 +234,18 @@ def binder(python: str, work: Path) -> list[str]:
     cache = work / "cache"  # Binder's is ~/.cache/mnist-book, shared by the build and the sessions
     env = os.environ | QUIET | {"PATH": f"{venv_python.parent}{os.pathsep}{os.environ['PATH']}",
                                 "MNIST_BOOK_CACHE": str(cache)}
+    reused = reuse_models(cache)
     started = time.perf_counter()
-    subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], check=True, cwd=ROOT, env=env)
-    step(f"postBuild: {time.perf_counter() - started:.0f} s (installs the helpers, trains both models and "
-         "chapter 6's live ensemble members)")
-    check = ("from mnist_utils.training import model_path; "
-             "from mnist_utils.ensemble import session_recipes; "
-             "print(all(model_path(recipe).is_file() for recipe in session_recipes()))")
+    built = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], check=True, cwd=ROOT, env=env,
+                           capture_output=True, text=True).stdout
+    print(built, end="", flush=True)
+    step(f"postBuild: {time.perf_counter() - started:.0f} s (installs the helpers; "
+         + (f"loads {', '.join(reused)}, which make test trained, and trains what is missing)" if reused
+            else "trains both models)"))
+    check = ("from mnist_utils.training import RECIPES, model_path; "
+             "print(all(model_path(recipe).is_file() for recipe in RECIPES.values()))")
     saved = subprocess.run([str(venv_python), "-c", check], capture_output=True, text=True, env=env, cwd=work)
-    if saved.stdout.strip() != "True":
+    if saved.stdout.strip() != "True" or built.count(" at ") != 2:
         step(f"FAILED postBuild did not save every model where the chapters look: {saved.stderr[-2000:]}")
         return ["postBuild"]
     lab = subprocess.run([str(venv_python.parent / "jupyter-lab"), "--version"], capture_output=True, text=True, env=env)
@@ -210,9 +260,12 @@ def binder(python: str, work: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("where", choices=["colab", "binder"])
-    parser.add_argument("--python", required=True, help="the interpreter for the fresh environment")
+    parser.add_argument("--python", help="the interpreter for the fresh environment (colab: found by version "
+                        "if not given; binder: required)")
     parser.add_argument("--keep", action="store_true", help="keep the environment afterwards (in .stand-in/)")
     args = parser.parse_args(argv)
+    if args.where == "binder" and not args.python:
+        parser.error("binder needs --python, the Python 3.11 that Binder's runtime.txt names")
     started = time.perf_counter()
     work = ROOT / ".stand-in" / args.where if args.keep else Path(tempfile.mkdtemp(prefix=f"stand-in-{args.where}-"))
     try:

@@ -1,6 +1,6 @@
 """Write the repository's address, from ``_config.yml``, everywhere a reader follows it.
 
-Usage: python tools/sync_repository.py [--check]
+Usage: python -m tools.sync_repository [--check]
 
 The book's GitHub repository and branch are set in one place, ``repository.url`` and
 ``repository.branch`` in ``_config.yml``. Jupyter Book builds the Binder and Colab launch

@@ -1,0 +1,193 @@
+"""Check ``benchmarks/results.json`` before anything renders it: every section whole and consistent.
+
+:func:`validate` is run by the benchmark on what it has just written and by the tests on the
+committed file. It checks the file's own consistency (each section's date, machine and
+recipe; curves as long as the epochs they record; spreads that are the spread of their runs;
+an ablation whose steps change one field each; shares of the peak taken of the fastest
+measurement), not that the recipes still equal the code's: a recipe may change after a run,
+and the pages that render a section then say so (:func:`mnist_utils.benchmark.which_run`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from mnist_utils.training import TrainingConfig
+
+from benchmarks.common import SCHEMA_VERSION, spread
+
+#: The matrix-multiply peak's measurements, in the order the ``recipes`` section takes them.
+PEAK_MOMENTS = ("start", "after the step profiles", "after the MLP recipes", "after the CNN recipes")
+
+
+class Problem(Exception):
+    """One inconsistency in the results."""
+
+
+def need(condition: object, message: str) -> None:
+    if not condition:
+        raise Problem(message)
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+
+
+def fraction(value: object) -> bool:
+    return isinstance(value, (int, float)) and 0 <= value <= 1
+
+
+def recipe(fields: dict, what: str) -> TrainingConfig:
+    try:
+        return TrainingConfig(**fields)
+    except (TypeError, ValueError) as error:
+        raise Problem(f"{what} is not a valid TrainingConfig ({error})") from None
+
+
+def changed(a: dict, b: dict) -> set[str]:
+    return {key for key in a if a[key] != b.get(key)}
+
+
+def check_run_record(section: dict) -> None:
+    """Every section that is one run: its date, machine and smoke flag."""
+    need(isinstance(section.get("date"), str), "no date")
+    need(isinstance(section.get("machine"), dict) and "cpu" in section["machine"], "no machine")
+    need(isinstance(section.get("smoke"), bool), "no smoke flag")
+
+
+def check_ablation(section: dict) -> None:
+    check_run_record(section)
+    need(section["seeds"] == [run["seed"] for run in section["runs"]], "seeds differ from the runs'")
+    need(len(set(section["seeds"])) == len(section["seeds"]), "a seed repeats")
+    for run in section["runs"]:
+        steps = run["steps"]
+        need([step["step"] for step in steps] == list(range(len(steps))), f"seed {run['seed']}: steps out of order")
+        need(steps[0]["factor"] is None, f"seed {run['seed']}: the first step changes something")
+        need([step["factor"] for step in steps[1:]] == section["order"], f"seed {run['seed']}: steps not in its order")
+        for before, after in zip(steps, steps[1:]):
+            # A smoke run trains every step for one epoch, so its epochs step changes nothing.
+            allowed = [{after["factor"]}, set()] if section["smoke"] and after["factor"] == "epochs" else [{after["factor"]}]
+            need(changed(before["config"], after["config"]) in allowed,
+                 f"seed {run['seed']}, step {after['step']} changes more than {after['factor']}")
+        for row in [*steps, run["schedule_first"]]:
+            config = recipe(row["config"], f"seed {run['seed']}, {row['label']}")
+            need(config.seed == run["seed"], f"seed {run['seed']}, {row['label']}: another seed")
+            need(fraction(row["validation_accuracy"]) and fraction(row["test_accuracy"]), f"{row['label']}: accuracy")
+            need(len(row["validation_curve"]) == len(row["training_curve"]) == config.epochs,
+                 f"seed {run['seed']}, {row['label']}: curves not one point per epoch")
+            need(close(row["validation_curve"][-1], row["validation_accuracy"]),
+                 f"seed {run['seed']}, {row['label']}: the curve ends at another validation accuracy")
+            need(row["wall_time_s"] > 0, f"{row['label']}: no time")
+        alternate, factors = run["schedule_first"], [step["factor"] for step in steps]
+        before, after = steps[alternate["after_step"]], steps[factors.index("schedule")]
+        need(factors[alternate["after_step"] + 1] == "batch_size" and alternate["factor"] == "schedule",
+             f"seed {run['seed']}: the schedule-first run is not before the batch size")
+        need(changed(before["config"], alternate["config"]) == {"schedule"}
+             and changed(alternate["config"], after["config"]) == {"batch_size"},
+             f"seed {run['seed']}: the schedule-first run changes more than the schedule")
+
+
+def check_ensemble(section: dict) -> None:
+    check_run_record(section)
+    seeds = section["recipe"]["seeds"]
+    recipe(section["recipe"]["member"], "the member recipe")
+    need([row["seed"] for row in section["members"]] == seeds, "members differ from the recipe's seeds")
+    need([row["members"] for row in section["ensembles"]] == list(range(1, len(seeds) + 1)),
+         "ensembles are not of the first 1, 2, … members")
+    whole = section["ensembles"][-1]
+    need(section["recipe"]["test_time_shifts"] == (whole["validation_accuracy_shifted"] > whole["validation_accuracy"]),
+         "the recorded choice of test-time shifts is not the one the validation images support")
+    if not section["smoke"]:
+        need(section["validation_images"] == section["recipe"]["member"]["validation_size"],
+             "not scored on every validation image")
+
+
+def check_onednn(section: dict) -> None:
+    check_run_record(section)
+    recipe(section["recipe"], "the recipe")
+    need(list(section["settings"]) == ["0", "1"], "settings are not 0 (the book's) then 1")
+    need([row["onednn"] for row in section["settings"].values()] == [False, True], "oneDNN was not off, then on")
+    for value, row in section["settings"].items():
+        digests = {run["mlp"]["weights_sha256"] for run in row["runs"]}
+        need(row["repeatable"] == (len(digests) == 1), f"setting {value}: 'repeatable' disagrees with its runs")
+
+
+def check_seeds(section: dict) -> None:
+    check_run_record(section)
+    config = recipe(section["recipe"], "the recipe")
+    need(config.split_seed is not None, "the runs hold out different validation images (no split_seed)")
+    need(section["seeds"] == [run["seed"] for run in section["runs"]], "seeds differ from the runs'")
+    for run in section["runs"]:
+        need(len(run["validation_curve"]) == config.epochs and run["wall_time_s"] > 0,
+             f"seed {run['seed']}: the curve is not one point per epoch")
+        if section["validation_images"] == config.validation_size:  # a smoke run scores 500 of them
+            need(close(run["validation_curve"][-1], run["validation_accuracy"]),
+                 f"seed {run['seed']}: the curve ends at another validation accuracy")
+    other = ("other_writers_accuracy",) if "other_writers_images" in section else ()
+    for key in ("validation_accuracy", "test_accuracy", *other, "wall_time_s"):
+        expected = spread([run[key] for run in section["runs"]])
+        need(all(close(section[key][name], expected[name]) for name in expected), f"{key} is not its runs' spread")
+
+
+def check_frontier(section: dict) -> None:
+    from benchmarks.cnn_seeds import frontier_epochs
+
+    check_seeds(section)
+    pace = section["pace"]
+    if pace is not None:
+        need(section["recipe"]["epochs"] == frontier_epochs(pace["one_epoch_s"], pace["two_epochs_s"],
+                                                              budget_s=section["budget_s"]),
+             "the epochs are not those its own pace and budget buy")
+    runs = {run["seed"]: run for run in section["runs"]}
+    need([pair["seeds"] for pair in section["pairs"]] == [
+        [a, b] for index, a in enumerate(section["seeds"]) for b in section["seeds"][index + 1:]],
+        "the pairs are not every two runs, once each")
+    for pair in section["pairs"]:
+        need(close(pair["training_s"], sum(runs[seed]["wall_time_s"] for seed in pair["seeds"])),
+             f"pair {pair['seeds']}: its time is not its runs' sum")
+        for key in ("validation_accuracy", "validation_accuracy_shifted", "test_accuracy", "test_accuracy_shifted"):
+            need(fraction(pair[key]), f"pair {pair['seeds']}: {key}")
+
+
+def check_recipes(results: dict) -> None:
+    matmul = results["matmul"]
+    measured = [row["peak_gflops"] for row in matmul["measurements"]]
+    need([row["when"] for row in matmul["measurements"]] == list(PEAK_MOMENTS),
+         "the peak was not measured at the start and after each group")
+    need(matmul["peak_gflops"] == max(measured) > 0, "the peak is not the fastest measurement")
+    for row in results["mlp"] + results["cnn"]:
+        need(close(row["share_of_peak"], row["gflops"] / matmul["peak_gflops"]), f"{row['recipe']['name']}: share")
+    for profile in [*results["mlp_profile"], results["cnn_profile"]]:
+        need(all(close(profile["share_of_peak"][level], gflops / matmul["peak_gflops"])
+                 for level, gflops in profile["gflops"].items()), "a profile's share is not of the peak")
+
+
+#: Each section's check, by its key in the results.
+CHECKS: dict[str, Callable[[dict], None]] = {
+    "ablation": check_ablation,
+    "ensemble": check_ensemble,
+    "onednn": check_onednn,
+    "cnn_seeds": check_seeds,
+    "cnn_frontier": check_frontier,
+}
+
+
+def validate(results: dict) -> list[str]:
+    """Every inconsistency in ``results`` as ``"section: what is wrong"``; an empty list if there is none."""
+    problems = []
+    if not isinstance(results, dict):
+        return ["the results must be a JSON object"]
+    if results.get("schema") != SCHEMA_VERSION:
+        problems.append(f"schema: {results.get('schema')!r}, not {SCHEMA_VERSION}")
+    sections = [(name, lambda name=name: CHECKS[name](results[name])) for name in CHECKS if name in results]
+    if "matmul" in results:
+        sections.insert(0, ("recipes", lambda: check_recipes(results)))
+    for name, check in sections:
+        try:
+            check()
+        except Problem as problem:
+            problems.append(f"{name}: {problem}")
+        except (KeyError, TypeError, IndexError, ValueError) as error:
+            problems.append(f"{name}: malformed ({type(error).__name__}: {error})")
+    return problems

@@ -1,0 +1,95 @@
+"""Read the benchmark's records (``benchmarks/results.json``) and say which run a page shows.
+
+``make bench`` measures what takes too long for a chapter (an ensemble, several seeds, an
+ablation) and writes ``benchmarks/results.json``; the chapters and the Performance appendix
+render it. A record is one run, on one machine, of the recipes as they were that day; when a
+recipe has changed since, :func:`which_run` says so in words, instead of the page quietly
+showing numbers of another recipe (and instead of a test failing until the two-hour
+benchmark is run again).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ._validation import check_path
+from .errors import InputTypeError, InputValueError
+
+__all__ = ["read_results", "recipe_changes", "which_run"]
+
+
+def read_results(path: str | os.PathLike[str]) -> dict | None:
+    """The benchmark's records at ``path``, or ``None`` if there is no such file (Colab opens a chapter alone).
+
+    Raises
+    ------
+    InputValueError
+        If the file exists but is not a JSON object.
+    """
+    path = check_path(path, "path")
+    if not path.is_file():
+        return None
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputValueError(f"{path} is not readable JSON ({error}); run make bench to write it again.") from None
+    if not isinstance(results, dict):
+        raise InputValueError(f"{path} must hold a JSON object, as python -m benchmarks writes it.")
+    return results
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat = {}
+        for key, item in value.items():
+            flat |= _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        return flat
+    return {prefix: value}
+
+
+def recipe_changes(measured: dict, current: dict) -> list[str]:
+    """The fields of ``current`` whose value differs in ``measured``, as ``"epochs: 15 then, 20 now"``.
+
+    Nested recipes (an ensemble's ``member``) are compared field by field (``member.epochs``).
+    Fields that only ``measured`` has (what the benchmark added, such as the shifts it scored)
+    are not compared.
+
+    Raises
+    ------
+    InputTypeError
+        If either is not a dict.
+    """
+    for value, name in ((measured, "measured"), (current, "current")):
+        if not isinstance(value, dict):
+            raise InputTypeError(f"{name} must be a recipe as a dict (config.as_dict()), got {type(value).__name__}.")
+    then, now = _flatten(measured), _flatten(current)
+    return [f"{key}: {then.get(key, 'unset')!r} then, {value!r} now" for key, value in now.items()
+            if then.get(key, "unset") != value]
+
+
+def which_run(section: dict, current_recipe: dict | None = None) -> str:
+    """Which benchmark run a section of the records is, in words, for the page that shows it.
+
+    For example ``"the benchmark run of 2026-12-04 on a 2-core AMD EPYC, TensorFlow 2.21.0"``,
+    followed, when the section's recipe differs from ``current_recipe``, by which fields
+    changed since and that ``make bench`` measures the recipe as it is now.
+
+    Raises
+    ------
+    InputTypeError
+        If ``section`` is not a dict with a ``date`` and a ``machine``.
+    """
+    if not isinstance(section, dict) or "date" not in section or not isinstance(section.get("machine"), dict):
+        raise InputTypeError("section must be one section of benchmarks/results.json, with its 'date' and 'machine'.")
+    machine = section["machine"]
+    text = (f"the benchmark run of {section['date']} on a {machine.get('cores', '?')}-core "
+            f"{machine.get('cpu', 'CPU')}, TensorFlow {machine.get('tensorflow', '?')}")
+    if current_recipe is not None:
+        changes = recipe_changes(section.get("recipe") or {}, current_recipe)
+        if changes:
+            text += (f", made with the recipe as it was then ({'; '.join(changes)}): "
+                     "`make bench` measures the recipe as it is now")
+    return text
