@@ -20,7 +20,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to; containers and CI machines often are root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install node web book pdf test test-notebooks test-unit unit lab colab-test colab-refresh binder-test sync-repository bench ablation memory notebooks lock clean
+.PHONY: help install node web book pdf test test-notebooks test-unit-and-book unit lab colab-test colab-refresh binder-test sync-repository bench ablation memory notebooks lock clean
 
 help:
 	@echo "make book             set up .venv and webdemo/node_modules, export the models, build the HTML and the PDF into _build/html"
@@ -71,21 +71,26 @@ book: web
 pdf: web
 	$(BIN)/python -m tools.build_pdf
 
-# Each notebook is executed once and each model trained once. Two pytest runs share the two
-# cores: strict nbval runs the chapters in order (chapter 4 trains the MLP, chapter 6 the CNN,
-# both saved in .cache, where later chapters load them) while the unit tests run beside it;
-# each run's output is printed when it ends (-O). The book build then exports those models
-# and renders the outputs nbval has just validated; the browser tests and the parity tests of
-# the exported models run last, on the built site.
+# Each notebook is executed once and each model trained once, on both cores: strict nbval
+# runs the chapters in order (chapter 4 trains the MLP, chapter 6 the CNN, both saved in
+# .cache, where later chapters load them) while the other core runs the unit tests, then waits
+# for the two models and builds the book (which exports them to ONNX and renders the outputs
+# the notebooks store), then runs the browser tests and the parity tests of the exported models
+# on the built site. Each of the two streams prints its output when it ends (-O).
 test: $(STAMP) $(NODE_STAMP)
-	$(MAKE) --no-print-directory -j2 -O test-notebooks test-unit
+	@rm -f artifacts/notebooks.done
+	$(MAKE) --no-print-directory -j2 -O test-notebooks test-unit-and-book
+
+test-notebooks: $(STAMP)
+	$(PYTEST) chapters appendix; status=$$?; mkdir -p artifacts; echo $$status > artifacts/notebooks.done; exit $$status
+
+test-unit-and-book: $(STAMP) $(NODE_STAMP)
+	$(PYTEST) tests -m "not book"
+	$(BIN)/python -m tools.wait_for_models
 	$(MAKE) --no-print-directory book
 	$(PYTEST) -m book
 
-test-notebooks: $(STAMP)
-	$(PYTEST) chapters appendix
-
-test-unit: $(STAMP) $(NODE_STAMP)
+unit: $(STAMP) $(NODE_STAMP)
 	$(PYTEST) tests -m "not book"
 
 unit: $(STAMP) $(NODE_STAMP)

@@ -9,7 +9,7 @@ from mnist_utils.data import load_mnist, train_validation_split
 from mnist_utils.evaluation import accuracy, predict_probabilities
 from mnist_utils.training import MLP_RECIPE, ORIGINAL_RECIPE, TrainingConfig, train
 
-from benchmarks.common import machine, spread
+from benchmarks.common import machine, smoke_config, spread
 
 
 #: The order in which the ablation changes the original recipe into the book's, one field per
@@ -92,7 +92,7 @@ def ablation(seeds: list[int], smoke: bool = False, save=None) -> dict:
     For each seed the main chain changes the fields in :data:`ABLATION_ORDER`; one more run
     changes the schedule before the batch size (the ``schedule`` step applied to the step
     before ``batch_size``), so that each of the two has been measured from both sides and the
-    order's effect shows. ``smoke`` trains every step for one epoch only. ``save`` is called
+    order's effect shows. ``smoke`` trains every step for one epoch on 1,000 images only. ``save`` is called
     with the partial result after every run.
     """
     (x_all, y_all), test = load_mnist()
@@ -101,7 +101,7 @@ def ablation(seeds: list[int], smoke: bool = False, save=None) -> dict:
     for seed in seeds:
         steps = ablation_steps(seed)
         if smoke:
-            steps = [dict(step, config=dataclasses.replace(step["config"], epochs=1)) for step in steps]
+            steps = [dict(step, config=smoke_config(step["config"])) for step in steps]
         config = steps[0]["config"]
         _, validation = train_validation_split(x_all, y_all, validation_size=config.validation_size, seed=config.validation_seed)
         run = {"seed": seed, "steps": [], "schedule_first": None}

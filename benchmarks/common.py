@@ -93,6 +93,18 @@ def matmul_peak(size: int, repeats: int) -> dict:
     }
 
 
+#: How many images a smoke run trains on: enough to prove the code runs, in seconds.
+SMOKE_TRAINING_IMAGES = 1000
+
+
+def smoke_config(config: TrainingConfig) -> TrainingConfig:
+    """``config`` shrunk for a smoke run: one epoch on :data:`SMOKE_TRAINING_IMAGES` training images.
+
+    ``validation_size`` becomes the rest of MNIST's 60,000 training images.
+    """
+    return dataclasses.replace(config, epochs=1, validation_size=60_000 - SMOKE_TRAINING_IMAGES)
+
+
 def scoring_split(config: TrainingConfig, smoke: bool) -> tuple[TrainingConfig, tuple, tuple]:
     """``config`` and the raw validation and test images its runs are scored on.
 
@@ -101,7 +113,7 @@ def scoring_split(config: TrainingConfig, smoke: bool) -> tuple[TrainingConfig, 
     """
     (x_all, y_all), (x_test, y_test) = load_mnist()
     if smoke:
-        config = dataclasses.replace(config, epochs=1, validation_size=len(x_all) - 1000)
+        config = smoke_config(config)
     _, (x_val, y_val) = train_validation_split(x_all, y_all, validation_size=config.validation_size,
                                                seed=config.validation_seed)
     if smoke:

@@ -16,7 +16,7 @@ from mnist_utils.reproducibility import ONEDNN_VARIABLE, onednn_enabled
 from mnist_utils.saving import weights_digest
 from mnist_utils.training import CNN_RECIPE, MLP_RECIPE, train
 
-from benchmarks.common import ROOT, machine, matmul_peak
+from benchmarks.common import ROOT, machine, matmul_peak, smoke_config
 from benchmarks.profiles import profile_cnn_step
 
 
@@ -24,11 +24,11 @@ def onednn_probe(repeats: int, smoke: bool = False) -> dict:
     """One child process's measurements, with the ``TF_ENABLE_ONEDNN_OPTS`` its parent set.
 
     Trains :data:`~mnist_utils.training.MLP_RECIPE` with :func:`~mnist_utils.training.train`
-    (one epoch if ``smoke``) and records its validation accuracy, wall time and
+    (one epoch on 1,000 images if ``smoke``) and records its validation accuracy, wall time and
     :func:`weights_digest`; then profiles the CNN's step (:func:`profile_cnn_step`) and times
     TensorFlow's matrix product (:func:`matmul_peak`).
     """
-    config = dataclasses.replace(MLP_RECIPE, epochs=1) if smoke else MLP_RECIPE
+    config = smoke_config(MLP_RECIPE) if smoke else MLP_RECIPE
     started = time.perf_counter()
     model, history = train(config)
     wall_time = time.perf_counter() - started

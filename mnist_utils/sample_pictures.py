@@ -28,7 +28,7 @@ def disguise_as_photo(digit: np.ndarray, rng: np.random.Generator, *, invert: bo
     The digit is enlarged to 150–400 pixels, placed off-centre on a larger canvas,
     optionally turned into dark ink on light paper, given grey paper, Gaussian noise
     and JPEG compression. Chapter 7 and the tests use it to check that
-    :func:`to_mnist_format` recovers the digit.
+    :func:`~mnist_utils.handwriting.to_mnist_format` recovers the digit.
 
     Parameters
     ----------
@@ -94,7 +94,7 @@ def load_other_writers() -> tuple[np.ndarray, np.ndarray]:
     """Scikit-learn's optdigits (bundled with it, no download) formatted as MNIST, as chapter 7 does.
 
     Each 8 × 8 digit becomes a picture (:func:`optdigits_picture`), then goes through
-    :func:`to_mnist_format`; the few in which it finds no single digit are left out.
+    :func:`~mnist_utils.handwriting.to_mnist_format`; the few in which it finds no single digit are left out.
 
     Returns
     -------

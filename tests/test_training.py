@@ -285,3 +285,19 @@ def test_training_batches_train_the_same_weights_as_fit_on_arrays():
 def test_training_batches_rejects_bad_input(images, labels, config, error, message):
     with pytest.raises(error, match=message):
         training.training_batches(images, labels, config)
+
+
+def test_make_test_waits_for_the_chapters_models_or_the_end_of_their_run(tmp_path, monkeypatch, quick_model):
+    """tools.wait_for_models: the book build starts once chapters 4 and 6 saved the models, or nbval ended."""
+    from tools import wait_for_models
+
+    monkeypatch.setenv("MNIST_BOOK_CACHE", str(tmp_path))
+    done = tmp_path / "notebooks.done"
+    assert [path.name for path in wait_for_models.wait(done, timeout=0.1, poll=0.01)] == [
+        model_path(recipe).name for recipe in training.RECIPES.values()]  # timed out: both missing
+    done.write_text("1\n")  # nbval ended (a chapter failed): stop waiting at once
+    assert len(wait_for_models.wait(done, timeout=60, poll=0.01)) == 2
+    done.unlink()
+    for recipe in training.RECIPES.values():
+        save_model(quick_model[0], recipe)
+    assert wait_for_models.wait(done, timeout=60, poll=0.01) == []
