@@ -91,9 +91,6 @@ test-unit-and-book: $(STAMP) $(NODE_STAMP)
 	$(PYTEST) -m book
 
 unit: $(STAMP) $(NODE_STAMP)
-	$(PYTEST) tests -m "not book"
-
-unit: $(STAMP) $(NODE_STAMP)
 	$(PYTEST) tests -m "not book and not slow"
 
 lab: $(STAMP)

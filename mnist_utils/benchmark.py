@@ -10,6 +10,7 @@ benchmark is run again).
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from pathlib import Path
@@ -51,7 +52,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def recipe_changes(measured: dict, current: dict) -> list[str]:
-    """The fields of ``current`` whose value differs in ``measured``, as ``"epochs: 15 then, 20 now"``.
+    """The fields of ``current`` whose value differs in ``measured``, as ``"epochs was 15, is now 20"``.
 
     Nested recipes (an ensemble's ``member``) are compared field by field (``member.epochs``).
     Fields that only ``measured`` has (what the benchmark added, such as the shifts it scored)
@@ -66,16 +67,25 @@ def recipe_changes(measured: dict, current: dict) -> list[str]:
         if not isinstance(value, dict):
             raise InputTypeError(f"{name} must be a recipe as a dict (config.as_dict()), got {type(value).__name__}.")
     then, now = _flatten(measured), _flatten(current)
-    return [f"{key}: {then.get(key, 'unset')!r} then, {value!r} now" for key, value in now.items()
+    return [f"{key} was {then.get(key, 'unset')!r}, is now {value!r}" for key, value in now.items()
             if then.get(key, "unset") != value]
+
+
+def _long_date(date: str) -> str:
+    """``"2026-12-04"`` -> ``"4 December 2026"``; any other text as it is."""
+    try:
+        return datetime.date.fromisoformat(date).strftime("%-d %B %Y")
+    except (TypeError, ValueError):
+        return str(date)
 
 
 def which_run(section: dict, current_recipe: dict | None = None) -> str:
     """Which benchmark run a section of the records is, in words, for the page that shows it.
 
-    For example ``"the benchmark run of 2026-12-04 on a 2-core AMD EPYC, TensorFlow 2.21.0"``,
-    followed, when the section's recipe differs from ``current_recipe``, by which fields
-    changed since and that ``make bench`` measures the recipe as it is now.
+    For example ``"run on 4 December 2026, on a 2-core AMD EPYC with TensorFlow 2.21.0"``,
+    to be read after "the benchmark": followed, when the section's recipe differs from
+    ``current_recipe``, by which fields have changed since and that ``make bench`` would
+    measure the recipe as it is now.
 
     Raises
     ------
@@ -85,11 +95,11 @@ def which_run(section: dict, current_recipe: dict | None = None) -> str:
     if not isinstance(section, dict) or "date" not in section or not isinstance(section.get("machine"), dict):
         raise InputTypeError("section must be one section of benchmarks/results.json, with its 'date' and 'machine'.")
     machine = section["machine"]
-    text = (f"the benchmark run of {section['date']} on a {machine.get('cores', '?')}-core "
-            f"{machine.get('cpu', 'CPU')}, TensorFlow {machine.get('tensorflow', '?')}")
+    text = (f"run on {_long_date(section['date'])}, on a {machine.get('cores', '?')}-core "
+            f"{machine.get('cpu', 'CPU')} with TensorFlow {machine.get('tensorflow', '?')}")
     if current_recipe is not None:
         changes = recipe_changes(section.get("recipe") or {}, current_recipe)
         if changes:
-            text += (f", made with the recipe as it was then ({'; '.join(changes)}): "
-                     "`make bench` measures the recipe as it is now")
+            text += (f"; the recipe has changed since ({'; '.join(changes)}), and `make bench` would "
+                     "measure it as it is now")
     return text

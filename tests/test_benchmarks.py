@@ -122,9 +122,11 @@ def test_a_recipe_changed_since_the_run_is_not_a_problem():
 
     assert validate(results) == []
     text = which_run(results["cnn_seeds"], changed)
-    assert text.startswith(f"the benchmark run of {results['cnn_seeds']['date']} on a 2-core")
-    assert "epochs: 15 then, 20 now" in text and "`make bench` measures the recipe as it is now" in text
-    assert "then" not in which_run(results["cnn_seeds"], results["cnn_seeds"]["recipe"])
+    assert text.startswith("run on ") and " on a 2-core " in text and " with TensorFlow " in text
+    assert "the recipe has changed since (epochs was 15, is now 20)" in text and "`make bench` would" in text
+    assert "changed" not in which_run(results["cnn_seeds"], results["cnn_seeds"]["recipe"])
+    assert which_run({"date": "2026-12-04", "machine": {"cores": 2, "cpu": "AMD EPYC", "tensorflow": "2.21.0"}}) == (
+        "run on 4 December 2026, on a 2-core AMD EPYC with TensorFlow 2.21.0")
 
 
 def test_sections_are_chosen_by_name_in_the_runs_order():
