@@ -27,7 +27,7 @@ help:
 	@echo "make pdf              the whole book as one PDF, _build/html/mnist-keras-book.pdf (make book runs it)"
 	@echo "make test             unit tests and nbval on every chapter, then the book, then the browser tests"
 	@echo "make test-notebooks   strict nbval on every chapter and the Performance appendix, in order"
-	@echo "make unit             the unit tests alone (about a minute): the quick loop while working on mnist_utils"
+	@echo "make unit             the unit tests alone (under 3 minutes): the quick loop while working on mnist_utils"
 	@echo "make lab              open the chapters in JupyterLab"
 	@echo "make colab-test       chapters 1, 3, 5 and 9 on Colab's Python and packages (tests/colab/), set up by their Colab cell"
 	@echo "make colab-refresh    FREEZE=pip-freeze.txt OS_INFO=os-info.txt: Colab's packages from Google's published list"
