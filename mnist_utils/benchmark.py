@@ -11,35 +11,11 @@ benchmark is run again).
 from __future__ import annotations
 
 import datetime
-import json
-import os
-from pathlib import Path
 from typing import Any
 
-from ._validation import check_path
-from .errors import InputTypeError, InputValueError
+from .errors import InputTypeError
 
-__all__ = ["read_results", "recipe_changes", "which_run"]
-
-
-def read_results(path: str | os.PathLike[str]) -> dict | None:
-    """The benchmark's records at ``path``, or ``None`` if there is no such file (Colab opens a chapter alone).
-
-    Raises
-    ------
-    InputValueError
-        If the file exists but is not a JSON object.
-    """
-    path = check_path(path, "path")
-    if not path.is_file():
-        return None
-    try:
-        results = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputValueError(f"{path} is not readable JSON ({error}); run make bench to write it again.") from None
-    if not isinstance(results, dict):
-        raise InputValueError(f"{path} must hold a JSON object, as python -m benchmarks writes it.")
-    return results
+__all__ = ["recipe_changes", "which_run"]
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
