@@ -24,6 +24,7 @@ from .errors import ImageInputError, InputTypeError, InputValueError, NoDigitErr
 __all__ = [
     "GROUP_SHARE",
     "MAX_EDGES_TOUCHED",
+    "MAX_INK_DEPTH",
     "MAX_PIXELS",
     "PAIR_ASPECT",
     "PAIR_HEIGHT",
@@ -33,6 +34,7 @@ __all__ = [
     "TEXTURE_MIN_SIDE",
     "FormatSteps",
     "format_steps",
+    "ink_depth",
     "load_grey",
     "no_digit_reason",
     "to_mnist_format",
@@ -78,6 +80,11 @@ TEXTURE_MID_GREY = 0.55
 #: Smallest width and height of the formatted box for the texture test. A thin 1, a few
 #: pixels wide, can fill its narrow box with anti-aliased grey.
 TEXTURE_MIN_SIDE = 10
+#: Most times the formatted digit's ink (its pixels of at least 128) can be peeled, one pixel
+#: from every side at once (a 3 × 3 erosion), before none is left: how thick its strokes are
+#: against its 20-pixel size (:func:`ink_depth`). MNIST's 70,000 digits reach 5; a dot, or a
+#: stroke shorter than about two widths of its pen, enlarged to 20 pixels reaches 6 or more.
+MAX_INK_DEPTH = 5
 #: The largest image accepted, in pixels (a 12-megapixel phone photo has 12,192,768).
 #: Larger images are refused from their header, before they are decoded. Formatting an
 #: image at the limit peaks at about 0.84 GB for an RGB JPEG and 1.23 GB for an RGBA PNG
@@ -357,6 +364,8 @@ def no_digit_reason(mask: np.ndarray, box: tuple[int, int, int, int], result: np
     3. **Texture, not strokes**: the formatted 28×28 digit's bounding box is at least
        :data:`TEXTURE_MIN_SIDE` pixels wide and tall, at least :data:`TEXTURE_FILL` of it is
        inked, and at least :data:`TEXTURE_MID_GREY` of the inked pixels are mid-grey (64..191).
+    4. **Too little ink**: the formatted digit's :func:`ink_depth` is above
+       :data:`MAX_INK_DEPTH`: a dot or a short dash, enlarged to 20 pixels, is all stroke.
 
     Parameters
     ----------
@@ -420,7 +429,34 @@ def no_digit_reason(mask: np.ndarray, box: tuple[int, int, int, int], result: np
             f"{formatted.size} pixels inked, {mid} of them mid-grey), as noise gives, not strokes. Check "
             "that the image shows one digit in clear strokes."
         )
+    depth = ink_depth(result)
+    if depth > MAX_INK_DEPTH:
+        return (
+            f"Too little ink to read: the strokes are about as thick as the drawing is long (its ink "
+            f"is {depth} pixels deep once formatted, a digit's at most {MAX_INK_DEPTH}), as a dot or a "
+            "short dash is. Draw a bigger digit."
+        )
     return None
+
+
+def ink_depth(result: np.ndarray) -> int:
+    """How many times a formatted digit's ink can be peeled before none is left.
+
+    Each peel (a 3 × 3 binary erosion) removes the ink's outermost pixels on every side, so
+    a stroke ``w`` pixels wide lasts about ``w / 2`` peels. The ink is the pixels of at least
+    128; pixels outside the 28 × 28 field count as paper.
+
+    Parameters
+    ----------
+    result:
+        A formatted 28×28 ``uint8`` digit, as :func:`to_mnist_format` returns.
+    """
+    ink = np.asarray(result) >= 128
+    depth = 0
+    while ink.any():
+        ink = ndimage.binary_erosion(ink, structure=np.ones((3, 3)), border_value=0)
+        depth += 1
+    return depth
 
 
 def to_mnist_format(image: Any, *, invert: bool | None = None) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Figures that several chapters draw: digit grids, learning curves, confusion matrices, architectures."""
+"""Figures that several chapters draw: digit grids, learning curves, confusion matrices,
+architectures, and the ablation of chapter 5."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_ARCHITECTURE_LAYERS",
     "MAX_HORIZONTAL_BOXES",
     "MAX_PLOTTED_IMAGES",
+    "plot_ablation",
     "plot_architecture",
     "plot_confusion_matrix",
     "plot_digits",
@@ -529,4 +531,152 @@ def _draw_vertical(rows: list[dict[str, Any]], title: str, footer: str) -> Figur
             arrow_x = columns["details"] + 0.5
             _arrow(ax, (arrow_x, y + box_height + gap - 0.01), (arrow_x, y + box_height + 0.01))
     ax.text(_INNER / 2, bottom / 2, footer, ha="center", va="center", fontsize=_FONT, color="#333333")
+    return fig
+
+
+# How plot_ablation names each step, by the recipe field it changes (None: the starting recipe).
+_ABLATION_STEP_NAMES = {
+    None: "original recipe, {epochs} epoch{plural}",
+    "epochs": "+ {epochs} epochs",
+    "batch_size": "+ batches of {batch_size}",
+    "schedule": "+ {schedule} schedule",
+    "steps_per_execution": "+ {steps_per_execution} steps per call",
+}
+_ACCURACY_KEYS = ("validation_accuracy", "test_accuracy")
+
+
+def _ablation_row(row: Any, where: str) -> dict[str, Any]:
+    """One measured run of the ablation, checked: its recipe and its two accuracies."""
+    if not isinstance(row, Mapping):
+        raise InputTypeError(f"{where} must be a dict, got {type(row).__name__}.")
+    missing = [key for key in ("config", *_ACCURACY_KEYS) if key not in row]
+    if missing:
+        raise InputValueError(f"{where} lacks {missing}; pass the 'ablation' section of benchmarks/results.json.")
+    if not isinstance(row["config"], Mapping):
+        raise InputTypeError(f"{where}['config'] must be a dict (a recipe), got {type(row['config']).__name__}.")
+    for key in _ACCURACY_KEYS:
+        check_float(row[key], f"{where}[{key!r}]", low=0.0, high=1.0)
+    return dict(row)
+
+
+def _ablation_label(row: Mapping[str, Any], number: Any) -> str:
+    config = dict(row["config"])
+    template = _ABLATION_STEP_NAMES.get(row.get("factor"))
+    if template is None:
+        return f"{number}. {row.get('label') or row.get('factor')}"
+    try:
+        text = template.format(plural="" if config.get("epochs") == 1 else "s", **config)
+    except KeyError as error:
+        raise InputValueError(f"the recipe of step {number} lacks the field {error}.") from None
+    return f"{number}. {text}"
+
+
+def _ablation_rows(run: Mapping[str, Any], where: str) -> list[tuple[str, dict[str, Any]]]:
+    """(label, measured run) for each step of ``run``, then for its schedule changed first, if any."""
+    steps = run.get("steps")
+    if not isinstance(steps, Sequence) or isinstance(steps, str) or not steps:
+        raise InputValueError(f"{where}['steps'] must be a non-empty list of the ablation's steps.")
+    rows = []
+    for index, step in enumerate(steps):
+        step = _ablation_row(step, f"{where}['steps'][{index}]")
+        rows.append((_ablation_label(step, step.get("step", index)), step))
+    other = run.get("schedule_first")
+    if other is not None:
+        other = _ablation_row(other, f"{where}['schedule_first']")
+        config = other["config"]
+        label = f"{other.get('after_step', '?')}. + {config.get('schedule')} schedule"
+        rows.append((label + f", batches of {config.get('batch_size')}", other))
+    return rows
+
+
+def plot_ablation(
+    ablation: Mapping[str, Any],
+    *,
+    write_up: float | None = None,
+    title: str = "From the original recipe to the book's, one change at a time",
+) -> Figure:
+    """Draw an ablation of a training recipe: each step's validation and test accuracy, per seed.
+
+    One row per step, from the starting recipe at the top to the book's recipe, then, after
+    a gap, the run that changed the schedule before the batch size (``schedule_first``).
+    Each row holds circles for the validation accuracy and squares for the test accuracy:
+    filled for the first run's seed (the book's), hollow for the other seeds. The figure
+    is as wide as the content column (:data:`COLUMN_INCHES`).
+
+    Parameters
+    ----------
+    ablation:
+        The ``ablation`` section of ``benchmarks/results.json``: a dict whose ``runs`` list
+        holds, per seed, its ``seed``, its ``steps`` (each with the ``factor`` it changed,
+        its ``config`` and its ``validation_accuracy`` and ``test_accuracy``, as fractions)
+        and, optionally, ``schedule_first``. Every run must have as many steps as the first.
+    write_up:
+        A test accuracy to mark with a dashed vertical line, as a fraction (the original
+        write-up's); none when ``None``.
+    title:
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure; its axes' tick labels name the steps, top to bottom.
+
+    Raises
+    ------
+    InputTypeError
+        If ``ablation`` or one of its parts is not a dict or list as described, or
+        ``title`` is not a string.
+    InputValueError
+        If ``runs`` is missing or empty, a run has no steps or another number of steps than
+        the first, an accuracy is missing or outside [0, 1], or ``write_up`` is outside
+        [0, 1].
+    """
+    if not isinstance(ablation, Mapping):
+        raise InputTypeError(
+            f"ablation must be a dict, got {type(ablation).__name__}: pass "
+            'json.loads(Path("benchmarks/results.json").read_text())["ablation"].'
+        )
+    runs = ablation.get("runs")
+    if not isinstance(runs, Sequence) or isinstance(runs, str) or not runs:
+        raise InputValueError("ablation['runs'] must be a non-empty list, one run per seed.")
+    for index, run in enumerate(runs):
+        if not isinstance(run, Mapping):
+            raise InputTypeError(f"ablation['runs'][{index}] must be a dict, got {type(run).__name__}.")
+    if write_up is not None:
+        write_up = check_float(write_up, "write_up", low=0.0, high=1.0)
+    _check_title(title, "title")
+    rows = [_ablation_rows(run, f"ablation['runs'][{index}]") for index, run in enumerate(runs)]
+    if any(len(run_rows) != len(rows[0]) for run_rows in rows):
+        raise InputValueError(
+            "every run of the ablation must have the same steps as the first, got "
+            + ", ".join(str(len(run_rows)) for run_rows in rows) + " rows."
+        )
+    book, *others = runs
+    labels = [label for label, _ in rows[0]]
+    y = -np.arange(len(labels), dtype=float)
+    if book.get("schedule_first") is not None:
+        y[-1] -= 0.5  # a gap before the run in the other order
+    fig, ax = plt.subplots(figsize=(COLUMN_INCHES, 3.4), layout="constrained")
+    other_seeds = " and ".join(str(run.get("seed", "?")) for run in others)
+    for key, marker, colour, shift in (("validation_accuracy", "o", "tab:blue", 0.13),
+                                       ("test_accuracy", "s", "tab:orange", -0.13)):
+        name = key.split("_")[0]
+        for run_rows in rows[1:]:
+            ax.scatter([100 * row[key] for _, row in run_rows], y + shift, marker=marker, s=20,
+                       facecolors="none", edgecolors=colour, linewidths=0.9)
+        ax.scatter([100 * row[key] for _, row in rows[0]], y + shift, marker=marker, s=32,
+                   color=colour, label=f"{name}, seed {book.get('seed', '?')}")
+        if others:
+            ax.scatter([], [], marker=marker, s=20, facecolors="none", edgecolors=colour,
+                       label=f"{name}, seed{'s' if len(others) > 1 else ''} {other_seeds}")
+    if write_up is not None:
+        ax.axvline(100 * write_up, color="0.35", linestyle="--", linewidth=1)
+        ax.annotate(f"write-up's test accuracy, {100 * write_up:g} %", (100 * write_up, y[0] + 0.55),
+                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=9, color="0.25")
+    ax.set_yticks(y, labels)
+    ax.set_ylim(y[-1] - 0.6, y[0] + 0.9)
+    ax.set_xlabel("Accuracy (%)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title, fontsize=11)
+    fig.legend(ncols=2, loc="outside lower center")
     return fig

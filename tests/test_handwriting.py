@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnist_utils.data import load_mnist
 from mnist_utils.errors import InputValueError
-from mnist_utils.handwriting import ImageInputError, format_steps, load_grey, to_mnist_format
+from mnist_utils.handwriting import ImageInputError, NoDigitError, format_steps, load_grey, to_mnist_format
 from mnist_utils.sample_pictures import disguise_as_photo, load_other_writers, optdigits_picture
 
 
@@ -232,3 +232,22 @@ def test_other_writers_are_chapter_7s_kept_digits():
 def test_optdigits_picture_refuses_what_is_not_an_optdigits_digit(digit, fragment):
     with pytest.raises(InputValueError, match=fragment):
         optdigits_picture(digit)
+
+
+def test_too_little_ink_is_refused_and_no_mnist_digit_is():
+    """A dot or a short dash asks for a bigger digit; every MNIST digit is deeper than none of them."""
+    from mnist_utils.handwriting import MAX_INK_DEPTH, ink_depth
+
+    (x_train, _), (x_test, _) = load_mnist()
+    depths = np.bincount([ink_depth(image) for image in np.concatenate([x_train, x_test])])
+    assert len(depths) - 1 == MAX_INK_DEPTH  # the bound is MNIST's deepest ink, no looser
+    for end in ((140, 140), (150, 140)):  # a dot, and a dash shorter than the pen is wide
+        pad = Image.new("L", (280, 280), 0)
+        ImageDraw.Draw(pad).line([(140, 140), end], fill=255, width=22)
+        for x, y in {(140, 140), end}:
+            ImageDraw.Draw(pad).ellipse((x - 11, y - 11, x + 11, y + 11), fill=255)
+        with pytest.raises(NoDigitError, match="Too little ink to read.*Draw a bigger digit"):
+            to_mnist_format(pad)
+    stroke = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(stroke).line([(140, 60), (140, 220)], fill=255, width=22)  # a 1
+    assert ink_depth(to_mnist_format(stroke)) <= MAX_INK_DEPTH

@@ -6,7 +6,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from mnist_utils.plotting import COLUMN_INCHES, plot_confusion_matrix, plot_digits, plot_learning_curves
+from mnist_utils.plotting import (
+    COLUMN_INCHES,
+    plot_ablation,
+    plot_confusion_matrix,
+    plot_digits,
+    plot_learning_curves,
+)
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(12, 28, 28), dtype=np.uint8)
 LABELS = np.arange(12) % 10
@@ -162,3 +168,52 @@ def test_plot_architecture_rejects_what_is_not_a_built_sequential_model():
         plot_architecture(build_original_mlp(), title=3)
     with pytest.raises(InputValueError, match="orientation must be one of"):
         plot_architecture(build_original_mlp(), orientation="diagonal")
+
+
+def _ablation(seeds=(42, 1)):
+    """A small ablation record shaped like benchmarks/results.json's: three steps and the other order."""
+    start = {"epochs": 1, "batch_size": 32, "schedule": "constant"}
+    configs = [start, dict(start, epochs=12), dict(start, epochs=12, schedule="cosine")]
+    runs = []
+    for k, seed in enumerate(seeds):
+        steps = [
+            {"step": i, "factor": factor, "config": config,
+             "validation_accuracy": 0.95 + 0.01 * i + 0.001 * k, "test_accuracy": 0.96 + 0.01 * i}
+            for i, (factor, config) in enumerate(zip([None, "epochs", "schedule"], configs))
+        ]
+        other = {"after_step": 1, "factor": "schedule", "config": dict(configs[1], schedule="cosine"),
+                 "validation_accuracy": 0.975, "test_accuracy": 0.978}
+        runs.append({"seed": seed, "steps": steps, "schedule_first": other})
+    return {"runs": runs}
+
+
+def test_plot_ablation_draws_one_row_per_step_and_each_seed():
+    fig = plot_ablation(_ablation(), write_up=0.96439)
+    ax = fig.axes[0]
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert labels == ["0. original recipe, 1 epoch", "1. + 12 epochs", "2. + cosine schedule",
+                      "1. + cosine schedule, batches of 32"]
+    legend = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert legend == ["validation, seed 42", "validation, seed 1", "test, seed 42", "test, seed 1"]
+    # The first seed's test squares sit at the accuracies given, in percent.
+    filled = [c for c in ax.collections if c.get_label() == "test, seed 42"][0]
+    assert np.allclose(filled.get_offsets()[:, 0], [96.0, 97.0, 98.0, 97.8])
+    assert any(line.get_linestyle() == "--" and line.get_xdata()[0] == pytest.approx(96.439) for line in ax.lines)
+    assert fig.get_figwidth() == COLUMN_INCHES
+
+
+def test_plot_ablation_rejects_what_is_not_an_ablation():
+    with pytest.raises(TypeError, match=r"ablation must be a dict.*results.json"):
+        plot_ablation([1, 2])
+    with pytest.raises(ValueError, match="non-empty list"):
+        plot_ablation({"runs": []})
+    broken = _ablation()
+    broken["runs"][1]["steps"][2]["test_accuracy"] = 98.0  # a percentage, not a fraction
+    with pytest.raises(ValueError, match=r"\['steps'\]\[2\]\['test_accuracy'\]"):
+        plot_ablation(broken)
+    short = _ablation()
+    del short["runs"][1]["steps"][-1]
+    with pytest.raises(ValueError, match="same steps as the first"):
+        plot_ablation(short)
+    with pytest.raises(ValueError, match="write_up"):
+        plot_ablation(_ablation(), write_up=96.439)

@@ -146,11 +146,20 @@ def _build_cases():
     ]
     cases.append(("tiny_7x9_canvas", _rgba(tiny_seven), None))
     cases.append(("tiny_stroke", _bar((12, 10), (2, 10, 4, 7)), None))
+    for name, end in (("a_dot", (140, 140)), ("a_short_dash", (155, 140))):  # the pad's brush: 22 px
+        pad = Image.new("L", (280, 280), 0)
+        ImageDraw.Draw(pad).line([(140, 140), end], fill=255, width=22)
+        for x, y in {(140, 140), end}:
+            ImageDraw.Draw(pad).ellipse((x - 11, y - 11, x + 11, y + 11), fill=255)
+        cases.append((name, _rgba(np.asarray(pad)), None))
     tiny = np.zeros((16, 16), np.uint8)
     tiny[2:14, 3:5], tiny[2:5, 8:13], tiny[7:14, 9:11] = 255, 180, 255  # three pieces
     cases.append(("tiny_three_pieces", _rgba(tiny), None))
     # Crops whose scaling takes the special paths of the resizing.
-    cases.append(("exactly_20_tall", _bar((40, 40), (10, 30, 15, 28)), None))  # unchanged size: a copy
+    frame = np.zeros((40, 40), np.uint8)
+    frame[10:30, 15:28] = 255
+    frame[14:26, 19:24] = 0  # a ring, like a 0: a filled block would be too little ink
+    cases.append(("exactly_20_tall", _rgba(frame), None))  # unchanged size: a copy
     cases.append(("round_half_to_even", _bar((60, 60), (10, 50, 20, 25)), None))  # 5 × 0.5 = 2.5 → 2
     cases.append(("round_half_to_even_up", _bar((60, 60), (10, 50, 20, 27)), None))  # 7 × 0.5 = 3.5 → 4
     cases.append(("one_pixel_wide", _bar((50, 50), (5, 45, 20, 21)), None))  # vertical pass only
@@ -211,7 +220,7 @@ CASE_NAMES = [
     "drawn_5_with_specks", "drawn_7_with_specks", "blue_pen_on_white",
     *(f"photo_{index}" for index in range(8)), *(f"sweep_{index}" for index in range(SWEEP)),
     "mnist_8", "mnist_9",
-    "tiny_7x9_canvas", "tiny_stroke", "tiny_three_pieces",
+    "tiny_7x9_canvas", "tiny_stroke", "a_dot", "a_short_dash", "tiny_three_pieces",
     "exactly_20_tall", "round_half_to_even", "round_half_to_even_up", "one_pixel_wide", "one_pixel_tall",
     "wide_canvas", "tall_canvas", "wide_canvas_dark_ink",
     "black_on_transparent", "white_on_transparent", "faint_on_transparent", "grey_ink_in_alpha_only",
@@ -225,7 +234,8 @@ BLANK = {"wrongly_forced_dark_ink", "wrongly_forced_light_ink", "blank_black", "
 NO_DIGIT = {"noise_filling_the_frame": "4 of the image's 4 edges", "half_dark_page": "3 of the image's 4 edges",
             "noise_patch_on_paper": "block of grey texture", "two_digits_side_by_side": "2 pieces side by side",
             "two_digits_touching_margins": "pieces side by side",
-            "two_digits_columns_overlapping": "2 pieces side by side"}  # fmt: skip
+            "two_digits_columns_overlapping": "2 pieces side by side",
+            "a_dot": "Too little ink to read", "a_short_dash": "Too little ink to read"}  # fmt: skip
 
 
 def _python(rgba, invert):
@@ -290,7 +300,9 @@ def test_the_cases_cover_every_branch(outputs):
     for name in BLANK:
         assert "blank" in results[name]["error"]
     for name, reason in NO_DIGIT.items():
-        assert "No single digit stands out" in results[name]["error"] and reason in results[name]["error"]
+        assert reason in results[name]["error"]
+        error = results[name]["error"]
+        assert ("No single digit stands out" in error) != ("Draw a bigger digit" in error)
     inverted = {name for name, result in results.items() if result.get("inverted")}
     assert {"blue_pen_on_white", "black_on_transparent", "faint_on_transparent", "forced_dark_ink"} <= inverted
     assert not {"drawn_0", "white_on_transparent", "forced_light_ink", "mnist_8"} & inverted

@@ -7,7 +7,7 @@
  * Every file comes from the book's own _static folder: nothing is fetched elsewhere.
  */
 import * as ort from "./ort/ort.wasm.min.mjs";
-import { ImageInputError, formatSteps, rgbaToGrey } from "./mnist-format.js";
+import { ImageInputError, NoDigitError, formatSteps, rgbaToGrey } from "./mnist-format.js";
 
 /** Width of the brush, in canvas pixels (the canvas is 280 × 280, ten times MNIST's 28). */
 const BRUSH = 22;
@@ -167,7 +167,16 @@ class DrawDigit {
       if (!(error instanceof ImageInputError)) throw error;
       this.last = { digit: null, probabilities: null, prediction: null, inferenceMs: null, error: error.message };
       this.showProbabilities(null);
-      this.setStatus("Draw a digit in the black square.");
+      this.showInput(new Uint8Array(784));
+      // A refusal says why; ink too faint to count (a few pixels) asks for a bigger digit.
+      const inked = rgba.some((value, index) => index % 4 === 0 && value > 0);
+      this.setStatus(
+        error instanceof NoDigitError
+          ? error.message
+          : inked
+            ? "Too little ink to read. Draw a bigger digit."
+            : "Draw a digit in the black square.",
+      );
       return;
     }
     this.showInput(steps.result);
@@ -210,14 +219,14 @@ class DrawDigit {
     this.root.classList.toggle("dd-unsure", unsure);
     if (probabilities) {
       const model = this.modelName.toUpperCase();
-      const percent = (p) => `${(100 * p).toFixed(unsure ? thresholdDecimals(threshold) : 1)} %`;
+      const [guess, needed] = [percent(probabilities[best]), percent(threshold)];
       const timing = `in ${this.last.inferenceMs.toFixed(1)} ms`;
       // Below the threshold chosen on validation data (chapter 7), the pad says so instead.
       this.setStatus(
         unsure
-          ? `The ${model} is not sure: its best guess, ${best}, has ${percent(probabilities[best])}, ` +
-              `below the ${percent(threshold)} it needs to answer (${timing}).`
-          : `The ${model} reads it as ${best} (${percent(probabilities[best])}), ${timing}.`,
+          ? `The ${model} is not sure: its best guess, ${best}, has ${guess}, ` +
+              `${guess === needed ? "just below" : "below"} the ${needed} it needs to answer (${timing}).`
+          : `The ${model} reads it as ${best} (${guess}), ${timing}.`,
       );
     }
   }
@@ -257,13 +266,9 @@ class DrawDigit {
   }
 }
 
-/**
- * Decimals that show a threshold close to 100 % as less than 100: 99.46 for 0.9946, but
- * 99.9989 for 0.999989 (an overconfident network needs a threshold that close to 1).
- */
-function thresholdDecimals(threshold) {
-  const gap = 100 * (1 - threshold);
-  return gap > 0 ? Math.min(6, Math.max(2, Math.ceil(-Math.log10(gap)) + 1)) : 2;
+/** A probability as a percentage with one decimal, as the book prints them. */
+function percent(p) {
+  return `${(100 * p).toFixed(1)} %`;
 }
 
 /** Fill the page's ``data-manifest`` spans (file sizes, parity) from the build's manifest. */
@@ -274,7 +279,8 @@ function fillFacts(manifest) {
   for (const model of manifest.models) {
     facts[`${model.name}-mb`] = megabytes(model.bytes);
     facts[`${model.name}-accuracy`] = (100 * model.test_accuracy).toFixed(2);
-    facts[`${model.name}-not-sure`] = (100 * model.not_sure.below).toFixed(thresholdDecimals(model.not_sure.below));
+    facts[`${model.name}-not-sure`] = (100 * model.not_sure.below).toFixed(1);
+    facts[`${model.name}-answered`] = (100 * model.not_sure.validation_coverage).toFixed(1);
     facts["not-sure-target"] = (100 * model.not_sure.target_accuracy).toFixed(1);
     facts[`${model.name}-max-diff`] = model.parity.max_abs_diff.toExponential(1);
     facts[`${model.name}-mismatches`] = String(model.parity.argmax_mismatches);

@@ -44,6 +44,8 @@ export const TEXTURE_FILL = 0.85;
 export const TEXTURE_MID_GREY = 0.55;
 /** Smallest side of the formatted box the texture test applies to (`TEXTURE_MIN_SIDE`). */
 export const TEXTURE_MIN_SIDE = 10;
+/** Deepest ink of a digit, in 3×3 peels of the formatted image (`MAX_INK_DEPTH`). */
+export const MAX_INK_DEPTH = 5;
 
 /** The input cannot be turned into a digit: empty or blank (Python's `ImageInputError`). */
 export class ImageInputError extends Error {
@@ -540,7 +542,8 @@ export function formatSteps(grey, width, height, { invert = null } = {}) {
 /**
  * Why the ink is not one digit, or null if it may be one (`no_digit_reason`): it reaches
  * too many edges (noise, a dark area), falls into pieces side by side (several digits),
- * or is a block of mid-grey once formatted (texture). Whole-number tests, as in Python.
+ * is a block of mid-grey once formatted (texture), or is too little ink (a dot, a short
+ * dash). Whole-number tests, as in Python.
  * @param {Uint8Array} mask
  * @param {number} width
  * @param {number} height
@@ -632,7 +635,46 @@ export function noDigitReason(mask, width, height, box, result) {
       "that the image shows one digit in clear strokes."
     );
   }
+  const depth = inkDepth(result);
+  if (depth > MAX_INK_DEPTH) {
+    return (
+      `Too little ink to read: the strokes are about as thick as the drawing is long (its ink ` +
+      `is ${depth} pixels deep once formatted, a digit's at most ${MAX_INK_DEPTH}), as a dot or a ` +
+      "short dash is. Draw a bigger digit."
+    );
+  }
   return null;
+}
+
+/**
+ * How many times a formatted digit's ink (its pixels of at least 128) can be peeled, one
+ * pixel from every side (a 3×3 erosion, paper outside the field), before none is left
+ * (`ink_depth`).
+ * @param {Uint8Array} result - the 28×28 digit
+ * @returns {number}
+ */
+export function inkDepth(result) {
+  let ink = Uint8Array.from(result, (value) => (value >= 128 ? 1 : 0));
+  let depth = 0;
+  while (ink.some((value) => value)) {
+    const peeled = new Uint8Array(FIELD * FIELD);
+    for (let y = 0; y < FIELD; y++) {
+      for (let x = 0; x < FIELD; x++) {
+        let kept = 1;
+        for (let dy = -1; dy <= 1 && kept; dy++) {
+          for (let dx = -1; dx <= 1 && kept; dx++) {
+            const [row, column] = [y + dy, x + dx];
+            const inside = row >= 0 && row < FIELD && column >= 0 && column < FIELD;
+            kept = inside && ink[row * FIELD + column] ? 1 : 0;
+          }
+        }
+        peeled[y * FIELD + x] = kept;
+      }
+    }
+    ink = peeled;
+    depth += 1;
+  }
+  return depth;
 }
 
 /**
