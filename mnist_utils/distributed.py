@@ -178,37 +178,46 @@ def train_replicated(
     import keras
     import tensorflow as tf
 
-    from .training import CNN_RECIPE, TrainingConfig, build_model, make_optimizer, set_seed
+    from .training import CNN_RECIPE, TrainingConfig, build_model, make_optimizer
+    from .training import set_seed
 
     config = CNN_RECIPE if config is None else config
     if not isinstance(config, TrainingConfig) or config.model != "cnn":
-        raise InputTypeError("config must be a TrainingConfig for the 'cnn' model, such as CNN_RECIPE.")
+        raise InputTypeError(
+            "config must be a TrainingConfig for the 'cnn' model, such as CNN_RECIPE."
+        )
     epochs = check_int(epochs, "epochs", minimum=1, maximum=1000)
     images, labels = _check_data(images, labels)
     replicas = strategy.num_replicas_in_sync
     global_batch = config.batch_size
     if global_batch % replicas:
         raise InputValueError(
-            f"the global batch ({global_batch}) must split evenly over {replicas} replicas; "
+            f"the global batch ({global_batch}) must split evenly over {replicas} "
+            "replicas; "
             "choose a batch size that is a multiple of the number of replicas."
         )
     steps_per_epoch = len(images) // global_batch
     if steps_per_epoch == 0:
-        raise InputValueError(f"images holds {len(images)} images, fewer than one global batch ({global_batch}).")
+        raise InputValueError(
+            f"images holds {len(images)} images, fewer than one global batch "
+            f"({global_batch})."
+        )
 
     set_seed(config.seed)
 
     def dataset(context: tf.distribute.InputContext) -> tf.data.Dataset:
         # The same shuffled order on every worker; each worker keeps every k-th image.
         data = tf.data.Dataset.from_tensor_slices((images, labels))
-        data = data.shuffle(len(images), seed=config.seed).shard(context.num_input_pipelines, context.input_pipeline_id)
+        data = data.shuffle(len(images), seed=config.seed)
+        data = data.shard(context.num_input_pipelines, context.input_pipeline_id)
         batch = context.get_per_replica_batch_size(global_batch)
         return data.map(_scale).batch(batch, drop_remainder=True).repeat().prefetch(2)
 
     batches = iter(strategy.distribute_datasets_from_function(dataset))
     with strategy.scope():
         model = build_model(config)  # the CNN, with the recipe's augmentation
-        optimizer = make_optimizer(config, epochs * steps_per_epoch)  # Adam, cosine-decayed
+        # Adam, cosine-decayed
+        optimizer = make_optimizer(config, epochs * steps_per_epoch)
         loss_function = keras.losses.SparseCategoricalCrossentropy(reduction="none")
 
     def replica_step(x, y):
@@ -216,7 +225,8 @@ def train_replicated(
             per_image = loss_function(y, model(x, training=True))
             loss = tf.nn.compute_average_loss(per_image, global_batch_size=global_batch)
         gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))  # all-reduce, then update
+        # all-reduce, then update
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return loss
 
     @tf.function
@@ -436,24 +446,32 @@ def worker_main(argv: Sequence[str] | None = None) -> int:
     :func:`train_replicated` plus ``test_accuracy``, the ``weights`` digest and the
     process's ``peak_memory_bytes``, as JSON to ``--result``.
     """
-    parser = argparse.ArgumentParser(prog="python -m mnist_utils.distributed", description=worker_main.__doc__)
-    parser.add_argument("--train-size", type=int, required=True, help="images of the training part to use")
-    parser.add_argument("--epochs", type=int, required=True)
-    parser.add_argument("--replicas", type=int, nargs="+", help="replica counts to train with, in this process")
-    parser.add_argument("--result", required=True, help="where to write the JSON record")
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_utils.distributed", description=worker_main.__doc__
+    )
+    add = parser.add_argument
+    add("--train-size", type=int, required=True, help="training images to use")
+    add("--epochs", type=int, required=True)
+    add("--replicas", type=int, nargs="+", help="replica counts to train with, here")
+    add("--result", required=True, help="where to write the JSON record")
     args = parser.parse_args(argv)
     if args.replicas is None and "TF_CONFIG" not in os.environ:
-        parser.error("pass --replicas, or set TF_CONFIG to make this process one worker of a cluster")
+        parser.error(
+            "pass --replicas, or set TF_CONFIG to make this process one worker of a "
+            "cluster"
+        )
 
     import tensorflow as tf
 
     if args.replicas is None:
-        # Created first, before any other TensorFlow work: it sets up this process's runtime.
+        # Created before other TensorFlow work: it sets up this process's runtime.
         strategies = [tf.distribute.MultiWorkerMirroredStrategy()]
         task = json.loads(os.environ["TF_CONFIG"])["task"]
     else:
         split_cpu(max(args.replicas))
-        strategies = [lambda count=count: mirrored_strategy(count) for count in args.replicas]
+        strategies = [
+            lambda count=count: mirrored_strategy(count) for count in args.replicas
+        ]
         task = None
     from .files import write_text
 
@@ -462,7 +480,11 @@ def worker_main(argv: Sequence[str] | None = None) -> int:
     for strategy in strategies:
         strategy = strategy() if callable(strategy) else strategy
         model, record = train_replicated(strategy, x_train, y_train, epochs=args.epochs)
-        record.update(task=task, test_accuracy=accuracy_of(model, x_test, y_test), weights=weights_digest(model))
+        record.update(
+            task=task,
+            test_accuracy=accuracy_of(model, x_test, y_test),
+            weights=weights_digest(model),
+        )
         runs.append(record)
     result = {"runs": runs, "peak_memory_bytes": peak_memory_bytes()}
     write_text(args.result, json.dumps(result, indent=1) + "\n")

@@ -173,6 +173,11 @@ class TrainingConfig:
             del fields["split_seed"]
         return fields
 
+    def __repr__(self) -> str:
+        """One field a line, so that a notebook shows the recipe within its column."""
+        lines = [f"    {field.name}={getattr(self, field.name)!r}," for field in dataclasses.fields(self)]
+        return "\n".join([f"{type(self).__name__}(", *lines, ")"])
+
     def fingerprint(self) -> str:
         """A short hash of the recipe and the Keras/TensorFlow versions.
 

@@ -14,6 +14,7 @@ from tools.lesson_check import (
     MAX_LINE,
     MAX_PROSE_WORDS,
     long_lines,
+    long_output_lines,
     names_from_hidden_cells,
     notebooks,
     prose_words,
@@ -40,6 +41,11 @@ def test_no_visible_cell_uses_a_name_only_a_hidden_cell_defines(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_visible_code_line_is_wider_than_the_column(path):
     assert long_lines(path) == [], f"wrap these lines at {MAX_LINE} characters"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_printed_output_line_is_wider_than_the_column(path):
+    assert long_output_lines(path) == [], f"print these in lines of at most {MAX_LINE} characters"
 
 
 def _notebook(tmp_path, *cells):
@@ -74,6 +80,19 @@ def test_the_prose_count_skips_targets_options_and_comments(tmp_path):
         ("code", "these are not prose words", []),
     )
     assert prose_words(path) == 5  # One two. Three four 7 (the dash and "%." are not words)
+
+
+def test_long_output_lines_are_found_where_the_page_shows_them(tmp_path):
+    path = _notebook(tmp_path, ("code", "print(...)", []), ("code", "print(...)", ["remove-output"]))
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="w" * 100 + "\nshort\n")]
+    notebook.cells[0].outputs.append(nbformat.v4.new_output("display_data", data={"text/plain": "t" * 90}))
+    notebook.cells[0].outputs.append(
+        nbformat.v4.new_output("display_data", data={"text/plain": "p" * 90, "image/png": ""})
+    )
+    nbformat.write(notebook, path)
+    assert [problem.split(": ")[1] for problem in long_output_lines(path)] == ["100 characters", "90 characters"]
 
 
 def test_long_lines_are_found_in_visible_cells_only(tmp_path):

@@ -130,3 +130,13 @@ def test_a_fork_changes_the_address_in_one_place(tmp_path, monkeypatch):
     assert "git+https://github.com/a-reader/my-fork@main" in first.source
     assert "https://a-reader.github.io/my-fork/" in (tmp_path / "README.md").read_text()
     assert "git clone https://github.com/a-reader/my-fork.git" in (tmp_path / "intro.md").read_text()
+
+
+@pytest.mark.parametrize("path", CHAPTERS + [ROOT / "appendix" / "performance.ipynb"], ids=lambda p: p.stem)
+def test_no_cell_exempt_from_nbval_holds_a_number_the_prose_quotes(path):
+    """An exempt cell holds only what varies from run to run (wall times); it glues nothing."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and ("nbval-ignore-output" in tags or "nbval-skip" in tags):
+            assert "glue(" not in cell.source, f"{path.name}: an exempt cell glues: {cell.source[:200]}"

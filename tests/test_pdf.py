@@ -81,3 +81,48 @@ def test_the_pdf_shows_the_glued_numbers(pdf, chapter):
 def test_the_pdf_typesets_its_equations(pdf):
     _, text = pdf
     assert "\\frac" not in text and "\\sum" not in text and "$$" not in text
+
+
+def _outline_titles(outline, depth: int = 0) -> list[tuple[int, str]]:
+    titles = []
+    for entry in outline:
+        if isinstance(entry, list):
+            titles += _outline_titles(entry, depth + 1)
+        else:
+            titles.append((depth, re.sub(r"\s+", " ", entry.title).strip()))
+    return titles
+
+
+def test_the_pdf_has_an_outline_of_chapters_and_sections(pdf):
+    reader, _ = pdf
+    titles = _outline_titles(reader.outline)
+    chapters = [nbformat.read(path, as_version=4).cells[0].source.splitlines()[0].lstrip("# ").strip()
+                for path in NOTEBOOKS]
+    listed = [title for _, title in titles]
+    positions = [next((i for i, title in enumerate(listed) if title.replace(" ", "") == chapter.replace(" ", "")), -1)
+                 for chapter in chapters]
+    assert -1 not in positions, [chapter for chapter, at in zip(chapters, positions) if at == -1]
+    assert positions == sorted(positions), "the outline lists the chapters out of order"
+    assert any(title == "Summary" for _, title in titles), "the outline has no sections under the chapters"
+    assert len({depth for depth, _ in titles}) >= 3  # the book, its chapters, their sections
+
+
+def test_the_pdf_links_to_no_local_address(pdf):
+    reader, _ = pdf
+    links = [
+        annotation.get_object().get("/A", {}).get("/URI")
+        for page in reader.pages
+        for annotation in page.get("/Annots") or []
+    ]
+    local = [link for link in links if link and re.match(r"https?://(127\.|localhost|\[::1\])", str(link))]
+    assert local == [], f"links to the machine that printed the PDF: {local[:3]}"
+
+
+def test_the_pad_is_a_still_picture_with_a_pointer_to_the_website(pdf):
+    from tools.build_pdf import published_site
+
+    reader, text = pdf
+    page = next(page for page in reader.pages if "On paper the pad is a picture" in (page.extract_text() or ""))
+    assert len(page.images) >= 2, "the pad's drawing and the network's view should be pictures"
+    assert f"{published_site()}chapters/08_draw_a_digit.html" in text.replace(" ", "")
+    assert re.search(r"reads it as 3 \(", text), "the pad's picture should show its answer to the drawn 3"

@@ -7,6 +7,12 @@ Jupyter Book renders every page, with the notebooks' stored outputs, into one HT
 server on 127.0.0.1, waits for MathJax to typeset every equation, and prints it to
 :data:`PDF` inside the built site, where the introduction links to it. Nothing is fetched
 from another host: every request elsewhere is refused, as in the browser tests.
+
+Before printing, the page is made fit for paper (:data:`FOR_PAPER`): the drawing pad gets a
+digit drawn on it, becomes a still picture, and a sentence sends the reader to the website;
+links to other pages of the site point to the published site instead of the local server;
+and code too wide for the page wraps under its own indentation. The PDF carries an outline
+(bookmarks) of the chapters and their sections.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import sys
 from pathlib import Path
 
 from tools.chromium import CHROMIUM_ARGS, MISSING, find_chromium, serve
+from tools.sync_repository import repository
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where Jupyter Book writes the single-page HTML.
@@ -26,6 +33,55 @@ PDF_NAME = "mnist-keras-book.pdf"
 PDF = ROOT / "_build" / "html" / PDF_NAME
 #: Print styles: long code lines wrap instead of running off the page's edge.
 PRINT_CSS = "pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }"
+#: Makes the page fit for paper; run with the published site's address (see the module's text).
+FOR_PAPER = """async (site) => {
+  // The pad: a 3 drawn on it, the network's answer shown, then frozen as a picture.
+  const demo = await window.drawDigitReady?.catch(() => null);
+  const pad = document.getElementById('draw-digit');
+  if (pad && demo) {
+    const stroke = [[70, 60], [150, 40], [200, 80], [150, 140], [100, 145], [150, 140],
+                    [205, 190], [160, 250], [70, 240]];
+    for (let i = 1; i < stroke.length; i++) demo.stroke(stroke[i - 1], stroke[i]);
+    await demo.idle();
+    for (const canvas of pad.querySelectorAll('canvas')) {
+      const picture = document.createElement('img');
+      picture.src = canvas.toDataURL('image/png');
+      picture.className = canvas.className;
+      picture.alt = canvas.getAttribute('aria-label') || '';
+      canvas.replaceWith(picture);
+    }
+    for (const control of pad.querySelectorAll('.dd-controls')) control.remove();
+    const note = document.createElement('p');
+    note.className = 'pdf-note';
+    note.innerHTML = 'On paper the pad is a picture of a 3 drawn on it. Draw your own on the ' +
+      `book's website: <a href="${site}chapters/08_draw_a_digit.html">${site}chapters/08_draw_a_digit.html</a>`;
+    pad.after(note);
+  }
+  // The headings' "#" permalinks mean nothing on paper (and would enter the outline).
+  for (const permalink of document.querySelectorAll('a.headerlink')) permalink.remove();
+  // Links into the site lead to the published site; links within this page stay.
+  for (const link of document.querySelectorAll('a[href]')) {
+    const url = new URL(link.href);
+    if (url.origin !== location.origin) continue;
+    if (url.pathname === location.pathname && url.hash) continue;
+    link.href = site + url.pathname.replace(/^\\//, '') + url.hash;
+  }
+  // Code too wide for the page wraps under its own indentation, four characters further in.
+  // Each line becomes a block with a hanging indent; a line whose highlighting spans run on
+  // into the next (a docstring) cannot be cut apart, so such a block keeps plain text.
+  const escape = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const count = (text, pattern) => (text.match(pattern) || []).length;
+  for (const pre of document.querySelectorAll('pre')) {
+    let lines = pre.innerHTML.split('\\n');
+    if (!lines.every((line) => count(line, /<span\\b/g) === count(line, /<\\/span>/g))) {
+      lines = pre.textContent.split('\\n').map(escape);
+    }
+    pre.innerHTML = lines.map((line) => {
+      const indent = line.replace(/<[^>]*>/g, '').match(/^ */)[0].length + 4;
+      return `<span style="display:block;padding-left:${indent}ch;text-indent:-${indent}ch">${line || ' '}</span>`;
+    }).join('');
+  }
+}"""
 #: The page number at the foot of every page.
 FOOTER = (
     '<div style="font-size: 8px; width: 100%; text-align: center; color: #555;">'
@@ -41,6 +97,12 @@ def build_single_html() -> None:
         cwd=ROOT,
         check=True,
     )
+
+
+def published_site() -> str:
+    """The address where GitHub Pages publishes the book, from ``_config.yml``."""
+    owner, name, _ = repository()
+    return f"https://{owner.lower()}.github.io/{name}/"
 
 
 def print_pdf(source: Path = SINGLE_HTML, target: Path = PDF) -> Path:
@@ -76,6 +138,11 @@ def print_pdf(source: Path = SINGLE_HTML, target: Path = PDF) -> Path:
                 page.evaluate("() => window.MathJax?.startup?.promise")
                 page.add_style_tag(content=PRINT_CSS)
                 page.emulate_media(media="print")
+                page.evaluate(FOR_PAPER, published_site())
+                headings = page.evaluate(
+                    "Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6'))"
+                    ".map(h => h.textContent.replace(/\\s+/g, ' ').trim())"
+                )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 page.pdf(
                     path=str(target),
@@ -85,12 +152,52 @@ def print_pdf(source: Path = SINGLE_HTML, target: Path = PDF) -> Path:
                     display_header_footer=True,
                     header_template="<span></span>",
                     footer_template=FOOTER,
+                    outline=True,  # bookmarks of the chapters and sections, from the headings
+                    tagged=True,  # the outline is built from the tagged PDF's structure
                 )
             finally:
                 browser.close()
     if refused:
         raise SystemExit(f"The single-page book asked for files from other hosts: {sorted(set(refused))}")
+    fix_outline(target, headings)
     return target
+
+
+def fix_outline(path: Path, headings: list[str]) -> int:
+    """Give the PDF's bookmarks their headings' text; return how many were corrected.
+
+    Chromium builds the outline from the headings, but joins a heading's wrapped lines
+    without a space ("devices andmachines") and sometimes repeats a heading's text
+    ("3. Defining the model3. Defining the model"). Each bookmark is matched, in order, to
+    the heading whose letters it holds once or twice, and takes that heading's text.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    def letters(text: str) -> str:
+        return "".join(text.split())
+
+    writer = PdfWriter(clone_from=PdfReader(path))
+    outlines = writer._root_object.get("/Outlines")
+    stack = [outlines.get_object()["/First"]] if outlines and "/First" in outlines.get_object() else []
+    start, corrected = 0, 0
+    while stack:
+        node = stack.pop().get_object()
+        title = str(node.get("/Title", ""))
+        for index in range(start, len(headings)):
+            if letters(title) in (letters(headings[index]), 2 * letters(headings[index])):
+                if title != headings[index]:
+                    node[NameObject("/Title")] = TextStringObject(headings[index])
+                    corrected += 1
+                start = index + 1
+                break
+        if "/Next" in node:
+            stack.append(node["/Next"])
+        if "/First" in node:  # children first: the outline in document order
+            stack.append(node["/First"])
+    with open(path, "wb") as file:
+        writer.write(file)
+    return corrected
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Usage: python -m tools.lesson_check [NOTEBOOK ...]   (default: the chapters and the appendix notebooks)
 
 Prints, for each notebook, its prose words (the words of its markdown cells), the visible
-code lines longer than :data:`MAX_LINE` characters, and each name a visible cell uses that
+code and output lines longer than :data:`MAX_LINE` characters, and each name a visible cell uses that
 only a hidden cell defines. Exits 1 if any chapter is over :data:`MAX_PROSE_WORDS` words or
 has a long line or a name from a hidden cell. ``tests/test_lessons.py`` holds the same rules.
 """
@@ -112,12 +112,37 @@ def long_lines(path: Path) -> list[str]:
     ]
 
 
+def _shown_text(output) -> str:
+    """The text a page shows for one stored output ('' for pictures, tables and glue)."""
+    if output.output_type == "stream":
+        return output.text
+    data = output.get("data", {})
+    if output.output_type in ("execute_result", "display_data") and "text/plain" in data:
+        if not {"text/html", "image/png", "text/markdown", "text/latex"} & set(data):
+            return data["text/plain"]
+    return ""
+
+
+def long_output_lines(path: Path) -> list[str]:
+    """Each line of stored text output longer than :data:`MAX_LINE` that the page shows."""
+    notebook = nbformat.read(path, as_version=4)
+    hidden_output = HIDDEN_TAGS | {"remove-output"}
+    return [
+        f"{path.name}, cell {number} output: {len(line)} characters: {line[:50]}…"
+        for number, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and not hidden_output & set(cell.metadata.get("tags", []))
+        for output in cell.outputs
+        for line in _shown_text(output).splitlines()
+        if len(line) > MAX_LINE
+    ]
+
+
 def main(argv: list[str]) -> int:
     paths = [Path(arg) for arg in argv] or notebooks()
     failed = False
     for path in paths:
         words = prose_words(path)
-        problems = long_lines(path) + names_from_hidden_cells(path)
+        problems = long_lines(path) + long_output_lines(path) + names_from_hidden_cells(path)
         over = words > MAX_PROSE_WORDS and path.parent.name == "chapters"
         failed |= over or bool(problems)
         print(f"{path.name}: {words:,} prose words{' (over ' + format(MAX_PROSE_WORDS, ',') + ')' if over else ''}")
