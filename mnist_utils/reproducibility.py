@@ -9,7 +9,7 @@ in an order that depends on the CPU.
 TensorFlow turns them on by default on CPUs with neural-network instructions (such as
 AVX-512 VNNI), and off on the others. With them on, a seeded run is still repeatable on one
 machine, but it ends in other weights than on a machine without them, and its numbers differ
-from the ones the book prints (chapter 4, "Reproducible training", shows by how much).
+from the ones the book prints (the Performance appendix's oneDNN section shows by how much).
 
 TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is first imported. Importing
 ``mnist_utils`` sets it to ``"0"`` unless it is already set, so **import mnist_utils before

@@ -216,6 +216,16 @@ def test_on_a_phone_the_probabilities_stay_in_view_while_drawing(site, browser, 
         assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
         draw_with_touch(page, STROKES[4])
         assert page_state(page)["prediction"] == 4
+        status = page.locator(".dd-status").bounding_box()
+        assert status["y"] >= 0 and status["y"] + status["height"] <= height, "the answer is out of view"
+        assert "reads it as 4" in page.locator(".dd-status").inner_text()
+        covered = page.evaluate(
+            "Array.from(document.querySelectorAll('.dd-bar-row')).filter(row => {"
+            " const box = row.getBoundingClientRect();"
+            " const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);"
+            " return !(top && row.contains(top)); }).map(row => row.querySelector('.dd-bar-label').textContent)"
+        )
+        assert covered == [], f"something covers the bars of {covered}"
         assert visit.problems() == []
     finally:
         context.close()
