@@ -9,7 +9,8 @@ On each page of the built book, in headless Chromium:
 - axe-core, the engine of most accessibility audits, finds no serious or critical
   violation, in light mode and in dark mode.
 
-Screenshots at 390 px, light and dark, are saved in ``artifacts/screenshots/phone``.
+Screenshots at 390 px and at 1280 px, light and dark, are saved in
+``artifacts/screenshots/phone`` and ``artifacts/screenshots/desktop``.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def test_axe_finds_no_serious_accessibility_violation(page, scheme, site, browse
         pytest.fail(f"{AXE} is missing: run `make node` (npm ci in webdemo/) first")
     context, visit, tab = _open(browser, site, page, DESKTOP, scheme)
     try:
+        folder = ARTIFACTS / "screenshots" / "desktop" / scheme / Path(page).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=folder / f"{Path(page).name}.png", full_page=True)
         tab.add_script_tag(path=str(AXE))
         violations = tab.evaluate("async () => (await axe.run(document)).violations")
         blocking = [
