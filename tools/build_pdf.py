@@ -171,8 +171,13 @@ def fix_outline(path: Path, headings: list[str]) -> int:
     ("3. Defining the model3. Defining the model"). Each bookmark is matched, in order, to
     the heading whose letters it holds once or twice, and takes that heading's text.
     """
+    import logging
+
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject, TextStringObject
+
+    # Chromium's trailer undercounts the objects of a tagged PDF; pypdf says so, and copes.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     def letters(text: str) -> str:
         return "".join(text.split())
