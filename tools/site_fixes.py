@@ -63,8 +63,15 @@ _THEME_FIXES = [
 def _fix_theme_markup(app: Any, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    import shutil
     from pathlib import Path
 
+    # The book's own style sheet (theme/book.css): Sphinx copies static files only when a
+    # page is rebuilt, so a change to the style sheet alone would not reach the site.
+    for source in (Path(app.srcdir) / "theme").glob("*.css"):
+        target = Path(app.outdir) / "_static" / source.name
+        if not target.is_file() or target.read_bytes() != source.read_bytes():
+            shutil.copyfile(source, target)
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         fixed = text
