@@ -429,12 +429,10 @@ def no_digit_reason(mask: np.ndarray, box: tuple[int, int, int, int], result: np
             f"{formatted.size} pixels inked, {mid} of them mid-grey), as noise gives, not strokes. Check "
             "that the image shows one digit in clear strokes."
         )
-    depth = ink_depth(result)
-    if depth > MAX_INK_DEPTH:
+    if ink_depth(result) > MAX_INK_DEPTH:
         return (
-            f"Too little ink to read: the strokes are about as thick as the drawing is long (its ink "
-            f"is {depth} pixels deep once formatted, a digit's at most {MAX_INK_DEPTH}), as a dot or a "
-            "short dash is. Draw a bigger digit."
+            "Too little ink to read: this looks like a dot or a short dash, whose strokes are "
+            "about as thick as it is long, not like a digit. Draw a bigger digit."
         )
     return None
 

@@ -316,14 +316,11 @@ def _require_config(config: object) -> TrainingConfig:
 
 #: The recipe chapter 6 teaches for the CNN.
 #:
-#: A candidate measured against it and not adopted (2026-12-04, not committed): two 5×5
-#: convolutions (32, 64 filters) and a 256-unit dense layer, dropout 0.3, 20 epochs. Over the
-#: benchmark's seeds 42, 3 and 4 it scored 99.47 % on the validation images against this
-#: recipe's 99.28 %, and 99.52 % on the test images against 99.48 %. Trained on one machine
-#: from seeds 42, 1 and 2, both scored 99.53 % on the test images, but the candidate read
-#: chapter 7's digits from other writers worse: 95.11 % against 95.87 % (seed spread about
-#: 0.5 points), for a third more epochs. The book's models serve readers' own handwriting, so
-#: the smaller gain on MNIST did not pay for that.
+#: A larger candidate was measured against it and not adopted (two 5×5 convolutions of 32 and
+#: 64 filters, a 256-unit dense layer, dropout 0.3, 20 epochs): a small gain on MNIST's images,
+#: within the spread of the seeds, but worse on chapter 7's digits by other writers, for a
+#: third more epochs. Its run was not kept in the benchmark's record, so the book quotes none
+#: of its numbers.
 CNN_RECIPE = TrainingConfig(
     model="cnn",
     batch_size=128,

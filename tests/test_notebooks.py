@@ -140,3 +140,28 @@ def test_no_cell_exempt_from_nbval_holds_a_number_the_prose_quotes(path):
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "code" and ("nbval-ignore-output" in tags or "nbval-skip" in tags):
             assert "glue(" not in cell.source, f"{path.name}: an exempt cell glues: {cell.source[:200]}"
+
+
+def test_chapter_6_fetches_the_benchmark_record_in_colab(tmp_path, monkeypatch):
+    """Colab opens chapter 6 alone: its hidden set-up cell brings the benchmark's record along."""
+    import types
+    import urllib.request
+
+    notebook = nbformat.read(ROOT / "chapters" / "06_convolutional_networks.ipynb", as_version=4)
+    cell = next(cell for cell in notebook.cells if cell.cell_type == "code"
+                and "results.json" in cell.source and 'if "google.colab" in sys.modules' in cell.source)
+    assert cell.metadata.get("tags") == ["remove-cell"]
+    content = tmp_path / "content"
+    content.mkdir()
+    monkeypatch.chdir(content)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    # A checkout, as the Colab stand-in installs from: the record is copied from it.
+    exec(cell.source, {"sys": sys, "source": f"git+file://{ROOT}"})
+    copied = tmp_path / "benchmarks" / "results.json"
+    assert copied.read_bytes() == (ROOT / "benchmarks" / "results.json").read_bytes()
+    # GitHub, as on Colab itself: the raw file of the same repository and branch.
+    fetched = []
+    monkeypatch.setattr(urllib.request, "urlretrieve", lambda url, path: fetched.append((url, str(path))))
+    exec(cell.source, {"sys": sys, "source": "git+https://github.com/owner/book@main"})
+    assert fetched == [("https://raw.githubusercontent.com/owner/book/main/benchmarks/results.json",
+                        "../benchmarks/results.json")]

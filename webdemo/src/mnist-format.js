@@ -635,12 +635,10 @@ export function noDigitReason(mask, width, height, box, result) {
       "that the image shows one digit in clear strokes."
     );
   }
-  const depth = inkDepth(result);
-  if (depth > MAX_INK_DEPTH) {
+  if (inkDepth(result) > MAX_INK_DEPTH) {
     return (
-      `Too little ink to read: the strokes are about as thick as the drawing is long (its ink ` +
-      `is ${depth} pixels deep once formatted, a digit's at most ${MAX_INK_DEPTH}), as a dot or a ` +
-      "short dash is. Draw a bigger digit."
+      "Too little ink to read: this looks like a dot or a short dash, whose strokes are " +
+      "about as thick as it is long, not like a digit. Draw a bigger digit."
     );
   }
   return null;
