@@ -25,3 +25,15 @@ def shown_figures(path: Path) -> int:
         if cell.cell_type == "code" and not {"remove-cell", "remove-output"} & set(cell.metadata.get("tags", []))
         for output in cell.outputs
     )
+
+
+def glued_values(path: Path) -> dict[str, str]:
+    """The text each glue name of a notebook holds (its stored outputs), as its page renders it."""
+    values = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                values[name] = text[1:-1] if text[:1] in "'\"" and text[-1:] == text[:1] else text
+    return values

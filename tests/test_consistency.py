@@ -18,12 +18,11 @@ import html
 import json
 import re
 from collections import defaultdict
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from browser import ROOT, SITE
+from chapters import glued_values
 
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + sorted((ROOT / "appendix").glob("*.ipynb"))
 MANIFEST = SITE / "_static" / "demo" / "models" / "manifest.json"
@@ -54,18 +53,6 @@ HEADLINES = {
         "glued": {"06_convolutional_networks": "cnn_bench_time", "performance": "cnn_total"},
     },
 }
-
-
-def glued_values(path: Path) -> dict[str, str]:
-    """The text each glue name of a notebook holds, as its page renders it."""
-    values = {}
-    for cell in nbformat.read(path, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get("application/papermill.record/text/plain")
-            if name and text is not None:
-                values[name] = text[1:-1] if text[:1] in "'\"" and text[-1:] == text[:1] else text
-    return values
 
 
 GLUED = {path.stem: glued_values(path) for path in NOTEBOOKS}

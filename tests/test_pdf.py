@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from browser import ROOT
-from chapters import shown_figures
+from chapters import glued_values, shown_figures
 
 from tools.build_pdf import PDF
 
@@ -38,17 +38,10 @@ def pdf():
 
 
 def _glued(path) -> dict[str, str]:
-    """The text values a notebook glues (as stored in its outputs) and shows in its prose."""
+    """The text values a notebook glues and shows in its prose."""
     notebook = nbformat.read(path, as_version=4)
     prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    values = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            value = output.get("data", {}).get("application/papermill.record/text/plain")
-            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key and value and f"{{glue:text}}`{key}`" in prose:
-                values[key] = value.strip("'\"")
-    return values
+    return {key: value for key, value in glued_values(path).items() if f"{{glue:text}}`{key}`" in prose}
 
 
 def test_the_pdf_holds_every_chapter_in_order(pdf):
