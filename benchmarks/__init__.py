@@ -31,7 +31,18 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
 11. an ablation of the MLP's accuracy: the same network, seed and validation split trained
    with the original recipe for one epoch, then with one field of the recipe changed at a
    time until it is the book's recipe (see :func:`benchmarks.ablation.ablation_steps`); the validation and test
-   accuracy of each step, for each of ``--ablation-seeds``.
+   accuracy of each step, for each of ``--ablation-seeds``;
+12. regularisation of the MLP: its recipe with one change at a time (dropout 0.2 or 0.5 after
+   each hidden layer, AdamW's weight decay 0.1 or 1.0, early stopping on the validation loss;
+   :data:`~benchmarks.regularisation.VARIANTS`), from each of
+   :data:`~benchmarks.regularisation.REGULARISATION_SEEDS` on one split: each run's training
+   and validation accuracy after training and their gap, and its curves; the variant with the
+   best mean validation accuracy is chosen, and only the chosen variant's and the recipe's
+   runs are scored on the test set;
+13. batch normalisation in the CNN: its recipe with ``build_cnn(batch_norm=True)`` from each of
+   :data:`~benchmarks.cnn_seeds.CNN_SEEDS`: the validation accuracy and training time of each
+   seed, against those of the ``cnn_seeds`` section's runs without it (not trained again; no
+   test accuracy: the decision is made on validation).
 
 Each training recipe runs ``--train-repeats`` times (3 by default) from the same seed:
 the accuracy curves are identical (the runs are deterministic), and times, samples per
@@ -45,8 +56,10 @@ the layers' multiply-adds instead (see :func:`benchmarks.recipes.conv_flops`).
 Each numbered item is a section of ``benchmarks/results.json``, measured by one module of
 this package: ``recipes`` (1–4 and 6: :mod:`benchmarks.recipes`, :mod:`benchmarks.profiles`),
 ``book_build`` (5), ``ensemble`` (7), ``onednn`` (8), ``cnn_seeds`` (9) and ``cnn_frontier``
-(10: :mod:`benchmarks.cnn_seeds`), and ``ablation`` (11). Every section records its own date,
-machine and recipe, and :mod:`benchmarks.validate` checks the whole file before it is written.
+(10: :mod:`benchmarks.cnn_seeds`), ``ablation`` (11), ``regularisation`` (12:
+:mod:`benchmarks.regularisation`) and ``cnn_batchnorm`` (13: :mod:`benchmarks.cnn_batchnorm`).
+Every section records its own date, machine and recipe, and :mod:`benchmarks.validate` checks
+the whole file before it is written.
 
 Usage: python -m benchmarks [--sections NAME,NAME,...] [--output FILE] [--repeats N] [--train-repeats N]
                             [--smoke] [--ablation-seeds SEED ...]

@@ -16,15 +16,18 @@ from mnist_utils.files import write_text
 import benchmarks
 from benchmarks.ablation import ABLATION_SEEDS, record_ablation
 from benchmarks.book_build import book_build
+from benchmarks.cnn_batchnorm import cnn_batchnorm_benchmark
 from benchmarks.cnn_seeds import cnn_frontier_benchmark, cnn_seeds_benchmark
 from benchmarks.common import ROOT, SCHEMA_VERSION, machine
 from benchmarks.ensemble import ensemble_benchmark
 from benchmarks.onednn import onednn_benchmark, onednn_probe
 from benchmarks.recipes import measure_recipes
+from benchmarks.regularisation import REGULARISATION_SEEDS, record_regularisation
 from benchmarks.validate import validate
 
 #: Every section, in the order a full run measures them.
-SECTIONS: tuple[str, ...] = ("recipes", "cnn_seeds", "cnn_frontier", "ensemble", "onednn", "ablation", "book_build")
+SECTIONS: tuple[str, ...] = ("recipes", "cnn_seeds", "cnn_frontier", "ensemble", "onednn", "ablation", "regularisation",
+                              "cnn_batchnorm", "book_build")
 
 FLOPS_FORMULA = ("MLP: 6 x parameters per training sample; CNN: 6 x multiply-adds of the Conv2D and Dense layers "
                  "per training sample")
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> dict:
         elif name == "ablation":
             seeds = args.ablation_seeds[:1] if args.smoke else args.ablation_seeds
             record_ablation(results, seeds, args.smoke, save, **alone(name))
+        elif name == "regularisation":
+            record_regularisation(results, REGULARISATION_SEEDS, args.smoke, save, **alone(name))
         elif name == "book_build":
             try:
                 results["book_build"] = dict(book_build(max(1, min(args.repeats, 3))),
@@ -94,6 +99,8 @@ def main(argv: list[str] | None = None) -> dict:
                 "cnn_frontier": lambda: cnn_frontier_benchmark(smoke=args.smoke),
                 "ensemble": lambda: ensemble_benchmark(smoke=args.smoke, repeats=args.repeats),
                 "onednn": lambda: onednn_benchmark(args.repeats, args.smoke),
+                # Its runs without batch normalisation are the cnn_seeds section's (measured first in a full run).
+                "cnn_batchnorm": lambda: cnn_batchnorm_benchmark(smoke=args.smoke, reference=results.get("cnn_seeds")),
             }[name]
             results[name] = dict(measure(), **alone(name))
         save()

@@ -3,8 +3,9 @@
 :func:`validate` is run by the benchmark on what it has just written and by the tests on the
 committed file. It checks the file's own consistency (each section's date, machine and
 recipe; curves as long as the epochs they record; spreads that are the spread of their runs;
-an ablation whose steps change one field each; shares of the peak taken of the fastest
-measurement), not that the recipes still equal the code's: a recipe may change after a run,
+an ablation whose steps change one field each; regularisation variants that change one thing
+each, a choice the validation images support and a test set read for that choice and the
+baseline only; shares of the peak taken of the fastest measurement), not that the recipes still equal the code's: a recipe may change after a run,
 and the pages that render a section then say so (:func:`mnist_utils.benchmark.which_run`).
 """
 
@@ -150,6 +151,100 @@ def check_frontier(section: dict) -> None:
             need(fraction(pair[key]), f"pair {pair['seeds']}: {key}")
 
 
+def check_spreads(section: dict, runs: list[dict], keys: tuple[str, ...], what: str = "") -> None:
+    """``section[key]`` is the spread (:func:`~benchmarks.common.spread`) of ``run[key]`` over ``runs``, for each key."""
+    for key in keys:
+        expected = spread([run[key] for run in runs])
+        need(all(close(section[key][name], expected[name]) for name in expected), f"{what}{key} is not its runs' spread")
+
+
+def check_regularisation(section: dict) -> None:
+    check_run_record(section)
+    config = recipe(section["recipe"], "the recipe")
+    need(config.split_seed is not None, "the runs hold out different validation images (no split_seed)")
+    seeds, variants = section["seeds"], section["variants"]
+    need(seeds and len(set(seeds)) == len(seeds) and all(isinstance(seed, int) for seed in seeds),
+         "the seeds are not a list of distinct integers")
+    names = [variant["name"] for variant in variants]
+    need(len(set(names)) == len(names), "a variant's name repeats")
+    need(names[0] == "baseline", "the first variant is not the baseline")
+    settings = [{key: value for key, value in variant.items() if key not in ("name", "label")} for variant in variants]
+    for name, setting in zip(names[1:], settings[1:]):
+        need(len(changed(setting, settings[0])) == 1, f"variant {name} does not change exactly one thing")
+    by_variant = {name: [run for run in section["runs"] if run["variant"] == name] for name in names}
+    need(len(section["runs"]) == len(names) * len(seeds)
+         and all([run["seed"] for run in runs] == seeds for runs in by_variant.values()),
+         "the runs are not every variant from every seed, once each")
+    early = {variant["name"]: variant["early_stopping"] for variant in variants}
+    for run in section["runs"]:
+        what = f"{run['variant']}, seed {run['seed']}"
+        need(all(fraction(run[key]) for key in ("training_accuracy", "validation_accuracy")), f"{what}: accuracy")
+        need(close(run["gap"], run["training_accuracy"] - run["validation_accuracy"]),
+             f"{what}: the gap is not training minus validation accuracy")
+        need("test_accuracy" not in run, f"{what}: a test accuracy outside the test block")
+        epochs = run["epochs_run"]
+        need(1 <= epochs <= config.epochs and (early[run["variant"]] or epochs == config.epochs),
+             f"{what}: {epochs} epochs run, of {config.epochs}")
+        need(len(run["training_curve"]) == len(run["validation_curve"]) == len(run["validation_loss_curve"]) == epochs,
+             f"{what}: curves not one point per epoch")
+        need(all(fraction(value) for value in run["training_curve"] + run["validation_curve"]), f"{what}: a curve's accuracy")
+        if early[run["variant"]]:
+            need(run["stopped_epoch"] in (None, epochs) and (run["stopped_epoch"] is not None or epochs == config.epochs),
+                 f"{what}: stopped_epoch is not the last epoch run")
+            need(isinstance(run["restored_epoch"], int) and 1 <= run["restored_epoch"] <= epochs,
+                 f"{what}: the restored epoch is not one of those run")
+        else:
+            need(run["stopped_epoch"] is None and run["restored_epoch"] is None, f"{what}: early stopping recorded")
+        if section["validation_images"] == config.validation_size:  # a smoke run scores 500 of them
+            final = run["restored_epoch"] or epochs
+            need(close(run["validation_curve"][final - 1], run["validation_accuracy"]),
+                 f"{what}: the curve's epoch {final} is another validation accuracy")
+        need(run["wall_time_s"] > 0, f"{what}: no time")
+    need(list(section["summary"]) == names, "the summary is not of every variant")
+    for name, runs in by_variant.items():
+        check_spreads(section["summary"][name], runs,
+                      ("validation_accuracy", "training_accuracy", "gap", "epochs_run", "wall_time_s"), f"{name}: ")
+    chosen = section["chosen"]
+    need(chosen in names, f"the chosen variant {chosen!r} is not one of the variants")
+    best = max(names, key=lambda name: section["summary"][name]["validation_accuracy"]["mean"])
+    need(chosen == best, f"the chosen variant is {chosen}, but {best} has the best mean validation accuracy")
+    test = section["test"]
+    need(set(test) == {"baseline", chosen}, "the test set was read for other variants than the chosen one and the baseline")
+    for name, block in test.items():
+        need([run["seed"] for run in block["runs"]] == seeds, f"test of {name}: not one run per seed")
+        need(all(fraction(run["test_accuracy"]) for run in block["runs"]), f"test of {name}: accuracy")
+        check_spreads(block, block["runs"], ("test_accuracy",), f"test of {name}: ")
+
+
+def check_batchnorm(section: dict) -> None:
+    check_run_record(section)
+    config = recipe(section["recipe"], "the recipe")
+    need(config.model == "cnn", "the recipe is not the CNN's")
+    need(config.split_seed is not None, "the runs hold out different validation images (no split_seed)")
+    seeds = section["seeds"]
+    need(seeds and len(set(seeds)) == len(seeds) and seeds == [run["seed"] for run in section["runs"]],
+         "seeds differ from the runs'")
+    for run in section["runs"]:
+        need(fraction(run["validation_accuracy"]), f"seed {run['seed']}: accuracy")
+        need(len(run["validation_curve"]) == config.epochs and run["wall_time_s"] > 0,
+             f"seed {run['seed']}: the curve is not one point per epoch")
+        need(isinstance(run["trainable_parameters"], int) and run["trainable_parameters"] > 0,
+             f"seed {run['seed']}: no parameter count")
+        if section["validation_images"] == config.validation_size:  # a smoke run scores 500 of them
+            need(close(run["validation_curve"][-1], run["validation_accuracy"]),
+                 f"seed {run['seed']}: the curve ends at another validation accuracy")
+    check_spreads(section, section["runs"], ("validation_accuracy", "wall_time_s"))
+    without = section["without_batch_norm"]
+    need((without is None) == ("without_batch_norm_missing" in section),
+         "neither the runs without batch normalisation nor why they are missing")
+    if without is not None:
+        need(without["source"] == "cnn_seeds" and isinstance(without["date"], str), "the runs without: no source")
+        need([row["seed"] for row in without["runs"]] == seeds, "the runs without batch normalisation are of other seeds")
+        need(all(fraction(row["validation_accuracy"]) and row["wall_time_s"] > 0 for row in without["runs"]),
+             "the runs without batch normalisation: accuracy or time")
+        check_spreads(without, without["runs"], ("validation_accuracy", "wall_time_s"), "without batch normalisation: ")
+
+
 def check_recipes(results: dict) -> None:
     matmul = results["matmul"]
     measured = [row["peak_gflops"] for row in matmul["measurements"]]
@@ -170,6 +265,8 @@ CHECKS: dict[str, Callable[[dict], None]] = {
     "onednn": check_onednn,
     "cnn_seeds": check_seeds,
     "cnn_frontier": check_frontier,
+    "regularisation": check_regularisation,
+    "cnn_batchnorm": check_batchnorm,
 }
 
 

@@ -387,6 +387,18 @@ CONFIG_CASES = [
               id="build_cnn(shift=0.7)"),
         _case(lambda: models.build_cnn(rotation=-1), InputValueError, "rotation must be", id="build_cnn(rotation=-1)"),
         _case(lambda: models.build_cnn(shift="a"), InputTypeError, "shift must be a number", id="build_cnn(shift='a')"),
+        _case(lambda: models.build_cnn(batch_norm="yes"), InputTypeError, "batch_norm must be True or False",
+              id="build_cnn(batch_norm='yes')"),
+        _case(lambda: models.build_original_mlp(dropout=1.0), InputValueError,
+              "dropout must be a finite number in [0, 1)", id="build_original_mlp(dropout=1.0)"),
+        _case(lambda: models.build_original_mlp(dropout=-0.1), InputValueError, "dropout must be",
+              id="build_original_mlp(dropout=-0.1)"),
+        _case(lambda: models.build_original_mlp(dropout="0.5"), InputTypeError, "dropout must be a number",
+              id="build_original_mlp(dropout='0.5')"),
+        _case(lambda: training.make_optimizer(training.MLP_RECIPE, 10, weight_decay=-1.0), InputValueError,
+              "weight_decay must be a finite number in [0, inf]", id="make_optimizer(weight_decay=-1)"),
+        _case(lambda: training.make_optimizer(training.MLP_RECIPE, 10, weight_decay=None), InputTypeError,
+              "weight_decay must be a number", id="make_optimizer(weight_decay=None)"),
     ],
 )
 def test_training(call, error, fragment):

@@ -12,15 +12,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks import ablation as bench_ablation
+from benchmarks import cnn_batchnorm as bench_batchnorm
 from benchmarks import cnn_seeds as bench_seeds
+from benchmarks import regularisation as bench_regularisation
 from benchmarks.__main__ import SECTIONS, sections
-from benchmarks.common import spread
+from benchmarks.common import smoke_config, spread
 from benchmarks.validate import validate
 from mnist_utils.ensemble import ENSEMBLE_RECIPE
-from mnist_utils.training import MLP_RECIPE, ORIGINAL_RECIPE
+from mnist_utils.training import CNN_RECIPE, MLP_RECIPE, ORIGINAL_RECIPE
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -77,7 +80,8 @@ def test_committed_results_are_well_formed_full_runs():
     results = committed()
     assert validate(results) == []
     assert results["smoke"] is False
-    assert all(results[name]["smoke"] is False for name in ("ablation", "ensemble", "onednn", "cnn_seeds", "cnn_frontier"))
+    assert all(results[name]["smoke"] is False for name in (
+        "ablation", "ensemble", "onednn", "cnn_seeds", "cnn_frontier", "regularisation", "cnn_batchnorm"))
     assert results["ablation"]["seeds"][0] == MLP_RECIPE.seed  # the book's seed first
 
 
@@ -108,6 +112,10 @@ def _break(path: tuple, value) -> dict:
     (("matmul", "peak_gflops"), 1.0, "recipes", "not the fastest"),
     (("onednn", "settings", "0", "repeatable"), False, "onednn", "disagrees with its runs"),
     (("ensemble", "members"), None, "ensemble", "malformed"),
+    (("regularisation", "chosen"), "dropout_0.9", "regularisation", "not one of the variants"),
+    (("regularisation", "runs", 0, "gap"), 0.5, "regularisation", "training minus validation"),
+    (("cnn_batchnorm", "runs", 0, "validation_accuracy"), 1.5, "cnn_batchnorm", "accuracy"),
+    (("cnn_batchnorm", "without_batch_norm", "runs"), lambda runs: runs[:1], "cnn_batchnorm", "other seeds"),
 ])
 def test_validation_names_the_section_and_what_is_wrong(path, value, section, fragment):
     problems = validate(_break(path, value))
@@ -135,6 +143,175 @@ def test_sections_are_chosen_by_name_in_the_runs_order():
     for bad in ("ensembles", ""):
         with pytest.raises(Exception, match="choose from recipes, cnn_seeds"):
             sections(bad)
+
+
+def test_regularisation_variants_change_one_thing_each_from_the_books_recipe():
+    variants = bench_regularisation.VARIANTS
+    names = [variant.name for variant in variants]
+    assert names == ["baseline", "dropout_0.2", "dropout_0.5", "weight_decay_0.1", "weight_decay_1.0", "early_stopping"]
+    baseline = variants[0].settings()
+    assert baseline == {"dropout": 0.0, "weight_decay": 0.0, "early_stopping": False}  # the recipe as it is
+    for variant in variants[1:]:
+        assert len(changed_fields(variant.settings(), baseline)) == 1, variant
+    # Every run is the book's recipe from its seed, on the book's split.
+    for seed in bench_regularisation.REGULARISATION_SEEDS:
+        config = bench_regularisation.run_config(seed)
+        assert config == dataclasses.replace(MLP_RECIPE, seed=seed, split_seed=MLP_RECIPE.seed)
+        assert config.validation_seed == MLP_RECIPE.seed
+    assert bench_regularisation.REGULARISATION_SEEDS[0] == MLP_RECIPE.seed
+    assert bench_regularisation.run_config(1, smoke=True) == smoke_config(bench_regularisation.run_config(1))
+
+
+def test_train_like_book_trains_the_weights_train_trains():
+    """The benchmark's own training path (for dropout, AdamW, BN, early stopping) is the book's, bit for bit."""
+    from benchmarks.common import train_like_book
+    from mnist_utils.data import load_mnist, train_validation_split
+    from mnist_utils.training import build_model, train
+
+    config = smoke_config(dataclasses.replace(MLP_RECIPE, seed=3, split_seed=MLP_RECIPE.seed))  # 1,000 images, 1 epoch
+    model, history = train(config)
+    (x_all, y_all), _ = load_mnist()
+    parts = train_validation_split(x_all, y_all, validation_size=config.validation_size, seed=config.validation_seed)
+    other, other_history = train_like_book(config, lambda: build_model(config), *parts)
+    for a, b in zip(model.get_weights(), other.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert history == other_history
+
+
+#: The fake runs' validation accuracy, by variant: dropout 0.2 is the best.
+FAKE_VALIDATION = {"baseline": 0.980, "dropout_0.2": 0.984, "dropout_0.5": 0.982, "weight_decay_0.1": 0.981,
+                   "weight_decay_1.0": 0.979, "early_stopping": 0.983}
+
+
+@dataclasses.dataclass
+class FakeModel:
+    name: str
+    seed: int
+    validation: float
+
+
+def fake_regularisation(monkeypatch, validation: dict[str, float] = FAKE_VALIDATION) -> tuple[dict, list, list]:
+    """The regularisation section with its training and scoring faked: the section, the runs trained, the test reads.
+
+    Every run's validation accuracy is ``validation[variant]`` (plus a little per seed); early
+    stopping stops after epoch 5 and restores epoch 3.
+    """
+    parts = {name: (np.zeros(1), np.zeros(n)) for name, n in (("training", 54_000), ("validation", 6000), ("test", 10_000))}
+    trained, tested = [], []
+
+    def split(x, y, *, validation_size, seed):
+        assert validation_size == 6000 and seed == MLP_RECIPE.seed  # the same split for every run
+        return parts["training"], parts["validation"]
+
+    def train(variant, config, training, validation_part):
+        trained.append((variant.name, config))
+        epochs, restored = (5, 3) if variant.early_stopping else (config.epochs, None)
+        model = FakeModel(variant.name, config.seed, validation[variant.name] + config.seed * 1e-5)
+        curve = [0.9] * epochs
+        curve[(restored or epochs) - 1] = model.validation
+        history = {"accuracy": [0.99] * epochs, "val_accuracy": curve, "val_loss": [0.1] * epochs}
+        return model, history, {"stopped_epoch": 5 if restored else None, "restored_epoch": restored}
+
+    def score(model, images, labels):
+        if images is parts["test"][0]:
+            tested.append((model.name, model.seed))
+            return 0.97 + model.seed * 1e-4
+        return {id(parts["training"][0]): 1.0, id(parts["validation"][0]): model.validation}[id(images)]
+
+    monkeypatch.setattr(bench_regularisation, "load_mnist", lambda: ((None, None), parts["test"]))
+    monkeypatch.setattr(bench_regularisation, "train_validation_split", split)
+    monkeypatch.setattr(bench_regularisation, "train_variant", train)
+    monkeypatch.setattr(bench_regularisation, "score", score)
+    monkeypatch.setattr(bench_regularisation, "machine", lambda: {"cpu": "a test"})
+    saved = []
+    section = bench_regularisation.regularisation_benchmark(save=saved.append)
+    assert len(saved) == len(trained) + 1  # after every run, and once chosen and tested
+    return section, trained, tested
+
+
+def test_regularisation_chooses_on_validation_then_reads_the_test_set_for_the_choice_and_the_baseline(monkeypatch):
+    section, trained, tested = fake_regularisation(monkeypatch)
+    seeds = list(bench_regularisation.REGULARISATION_SEEDS)
+    names = [variant.name for variant in bench_regularisation.VARIANTS]
+    assert [(name, config) for name, config in trained] == [
+        (name, dataclasses.replace(MLP_RECIPE, seed=seed, split_seed=MLP_RECIPE.seed)) for seed in seeds for name in names]
+    assert section["chosen"] == "dropout_0.2"
+    assert tested == [("baseline", seed) for seed in seeds] + [("dropout_0.2", seed) for seed in seeds]
+    assert set(section["test"]) == {"baseline", "dropout_0.2"}
+    assert section["test"]["baseline"]["test_accuracy"]["mean"] == pytest.approx(0.9701)
+    assert all("test_accuracy" not in run for run in section["runs"])
+    early = [run for run in section["runs"] if run["variant"] == "early_stopping"]
+    assert all(run["epochs_run"] == 5 and run["stopped_epoch"] == 5 and run["restored_epoch"] == 3 for run in early)
+    assert all(run["gap"] == pytest.approx(1.0 - run["validation_accuracy"]) for run in section["runs"])
+    assert validate({"schema": 2, "regularisation": section}) == []
+
+
+def test_regularisation_reads_the_test_set_once_if_the_baseline_is_chosen(monkeypatch):
+    section, _, tested = fake_regularisation(monkeypatch, dict(FAKE_VALIDATION, baseline=0.99))
+    assert section["chosen"] == "baseline" and list(section["test"]) == ["baseline"]
+    assert tested == [("baseline", seed) for seed in bench_regularisation.REGULARISATION_SEEDS]
+    assert validate({"schema": 2, "regularisation": section}) == []
+
+
+def test_a_tie_goes_to_the_variant_listed_first():
+    summary = {name: {"validation_accuracy": {"mean": 0.98}} for name in ("baseline", "dropout_0.2")}
+    assert bench_regularisation.choose(summary) == "baseline"
+    summary["dropout_0.2"]["validation_accuracy"]["mean"] = 0.981
+    assert bench_regularisation.choose(summary) == "dropout_0.2"
+
+
+def _other_variants_tested(section: dict) -> None:
+    section["test"]["dropout_0.5"] = copy.deepcopy(section["test"]["baseline"])
+
+
+def _two_changes(section: dict) -> None:
+    section["variants"][1]["weight_decay"] = 0.1
+
+
+def _restored_too_late(section: dict) -> None:
+    next(run for run in section["runs"] if run["variant"] == "early_stopping")["restored_epoch"] = 9
+
+
+@pytest.mark.parametrize(("breaking", "fragment"), [
+    (lambda section: section.update(chosen="dropout_0.9"), "'dropout_0.9' is not one of the variants"),
+    (lambda section: section.update(chosen="early_stopping"), "but dropout_0.2 has the best mean validation accuracy"),
+    (_other_variants_tested, "the test set was read for other variants"),
+    (lambda section: section["test"].pop("baseline"), "the test set was read for other variants"),
+    (_two_changes, "variant dropout_0.2 does not change exactly one thing"),
+    (_restored_too_late, "the restored epoch is not one of those run"),
+    (lambda section: section["runs"][0].update(test_accuracy=0.97), "a test accuracy outside the test block"),
+    (lambda section: section["runs"][1].update(training_accuracy=1.2), "dropout_0.2, seed 42: accuracy"),
+    (lambda section: section["summary"]["baseline"]["gap"].update(mean=0.5), "baseline: gap is not its runs' spread"),
+    (lambda section: section.update(seeds=[42, 1, 1]), "not a list of distinct integers"),
+    (lambda section: section["runs"].pop(), "not every variant from every seed"),
+    (lambda section: section.pop("chosen"), "malformed"),
+])
+def test_validation_of_the_regularisation_section_names_it_and_what_is_wrong(monkeypatch, breaking, fragment):
+    section, _, _ = fake_regularisation(monkeypatch)
+    breaking(section)
+    problems = validate({"schema": 2, "regularisation": section})
+    assert len(problems) == 1 and problems[0].startswith("regularisation: ") and fragment in problems[0], problems
+
+
+def test_batch_norm_is_compared_with_the_cnn_seeds_runs_only_when_they_trained_the_same_recipe():
+    config = bench_batchnorm.batchnorm_config()
+    assert config == dataclasses.replace(CNN_RECIPE, split_seed=CNN_RECIPE.seed)
+    runs = [{"seed": seed, "validation_accuracy": 0.99 + seed * 1e-4, "wall_time_s": 100.0 + seed, "test_accuracy": 0.995}
+            for seed in bench_seeds.CNN_SEEDS]
+    reference = {"date": "2026-12-04", "machine": {"cpu": "a test"}, "smoke": False, "recipe": config.as_dict(),
+                 "validation_images": 6000, "runs": runs}
+    without, missing = bench_batchnorm.without_batch_norm(reference, config, bench_seeds.CNN_SEEDS, smoke=False)
+    assert missing is None and without["date"] == "2026-12-04" and without["source"] == "cnn_seeds"
+    assert without["runs"] == [{key: run[key] for key in ("seed", "validation_accuracy", "wall_time_s")} for run in runs]
+    assert without["validation_accuracy"] == spread([run["validation_accuracy"] for run in runs])
+    for changed, fragment in [({"recipe": dict(config.as_dict(), epochs=20)}, "trained another recipe"),
+                              ({"smoke": True}, "is a smoke run"),
+                              ({"runs": runs[:1]}, "has no run from seed(s) [3, 4]")]:
+        without, missing = bench_batchnorm.without_batch_norm(
+            dict(reference, **changed), config, bench_seeds.CNN_SEEDS, smoke=False)
+        assert without is None and fragment in missing, missing
+    assert bench_batchnorm.without_batch_norm(None, config, (42,), smoke=False) == (
+        None, "the results have no cnn_seeds section")
 
 
 @pytest.mark.slow  # a real (tiny) benchmark run; left out of `make unit`
@@ -207,3 +384,14 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
     assert onednn["smoke"] is True and [row["onednn"] for row in onednn["settings"].values()] == [False, True]
     assert all(len(row["runs"]) == 1 and 0 <= row["mlp_validation_accuracy"] <= 1 for row in onednn["settings"].values())
     assert results["machine"]["onednn"] is False  # the benchmark imports mnist_utils first
+    regularisation = results["regularisation"]  # every variant once, from the book's seed, one epoch on 1,000 images
+    assert regularisation["smoke"] is True and regularisation["seeds"] == [MLP_RECIPE.seed]
+    assert [run["variant"] for run in regularisation["runs"]] == [v.name for v in bench_regularisation.VARIANTS]
+    assert regularisation["training_images"] == 1000 and regularisation["validation_images"] == 500
+    assert set(regularisation["test"]) == {"baseline", regularisation["chosen"]}
+    for run in regularisation["runs"]:
+        assert run["epochs_run"] == 1 and 0 <= run["gap"] + run["validation_accuracy"] <= 1
+    batchnorm = results["cnn_batchnorm"]  # the first seed, one epoch on 1,000 images, against cnn_seeds' run
+    assert batchnorm["smoke"] is True and batchnorm["seeds"] == list(bench_seeds.CNN_SEEDS[:1])
+    assert batchnorm["runs"][0]["trainable_parameters"] == batchnorm["trainable_parameters_without_batch_norm"] + 96
+    assert batchnorm["without_batch_norm"]["runs"][0]["validation_accuracy"] == cnn_seeds["runs"][0]["validation_accuracy"]

@@ -301,3 +301,18 @@ def test_make_test_waits_for_the_chapters_models_or_the_end_of_their_run(tmp_pat
     for recipe in training.RECIPES.values():
         save_model(quick_model[0], recipe)
     assert wait_for_models.wait(done, timeout=60, poll=0.01) == []
+
+
+def test_weight_decay_makes_the_optimizer_adamw_and_its_default_is_adam():
+    """The hook the benchmark's regularisation section uses; the recipes' optimizer is unchanged."""
+    plain = training.make_optimizer(MLP_RECIPE, 100)
+    assert type(plain) is keras.optimizers.Adam
+    assert type(training.make_optimizer(MLP_RECIPE, 100, weight_decay=0.0)) is keras.optimizers.Adam
+    decayed = training.make_optimizer(MLP_RECIPE, 100, weight_decay=0.1)
+    assert type(decayed) is keras.optimizers.AdamW and decayed.weight_decay == pytest.approx(0.1)
+    assert decayed._learning_rate.get_config() == plain._learning_rate.get_config()  # the same cosine schedule
+    from mnist_utils.models import build_original_mlp
+
+    model = training.compile_model(build_original_mlp(), MLP_RECIPE, 1000, weight_decay=1.0)
+    assert type(model.optimizer) is keras.optimizers.AdamW and model.optimizer.weight_decay == pytest.approx(1.0)
+    assert type(training.compile_model(build_original_mlp(), MLP_RECIPE, 1000).optimizer) is keras.optimizers.Adam
