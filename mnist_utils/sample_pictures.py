@@ -19,7 +19,7 @@ from PIL import Image
 from .errors import InputTypeError, InputValueError, NoDigitError
 from .handwriting import FIELD, to_mnist_format
 
-__all__ = ["disguise_as_photo", "load_other_writers", "optdigits_picture"]
+__all__ = ["RENDERINGS", "disguise_as_photo", "load_other_writers", "optdigits_picture", "render_digit"]
 
 
 def disguise_as_photo(digit: np.ndarray, rng: np.random.Generator, *, invert: bool) -> Image.Image:
@@ -112,3 +112,90 @@ def load_other_writers() -> tuple[np.ndarray, np.ndarray]:
             continue
         kept.append(index)
     return np.stack(images), other.target[kept]
+
+
+#: The ways a real digit is rendered to check that :func:`~mnist_utils.handwriting.to_mnist_format`
+#: refuses none of them (``tests/test_handwriting.py``, ``tools/calibrate_no_digit.py``): how a
+#: photo or scan is framed, its resolution and how it was scaled up, the pen and the ink.
+#: Each picture is dark ink on light paper unless the rendering says otherwise.
+RENDERINGS: dict[str, str] = {
+    "tight crop, nearest": "cut to the ink with no margin (touching 2 to 4 edges), longer side 64 pixels, enlarged by repeating pixels",
+    "tight crop, bilinear": "cut to the ink with no margin, enlarged to 64 pixels with bilinear interpolation",
+    "tight crop, bicubic": "cut to the ink with no margin, enlarged to 64 pixels with bicubic interpolation",
+    "margin, nearest": "enlarged to 64 pixels by repeating pixels, on a margin of 16 pixels",
+    "margin, bilinear": "enlarged to 64 pixels with bilinear interpolation, on a margin of 16 pixels",
+    "margin, bicubic": "enlarged to 64 pixels with bicubic interpolation, on a margin of 16 pixels",
+    "wide margin": "96 pixels tall in the middle of a 396-pixel page",
+    "blur": "96 pixels, out of focus (a Gaussian blur of 3 pixels)",
+    "thin pen": "96 pixels, strokes thinned by 4 pixels (a 5 × 5 erosion)",
+    "thick pen": "96 pixels, strokes thickened by 6 pixels (a 7 × 7 dilation)",
+    "tight crop, thick pen": "96 pixels, strokes thickened by 6 pixels, no margin",
+    "light ink on dark": "96 pixels, light ink on dark paper, as on a blackboard",
+    "faint ink": "96 pixels, ink at a third of full contrast, as a pencil gives",
+}
+
+
+def _enlarge(ink: np.ndarray, size: int, method: Image.Resampling) -> np.ndarray:
+    height, width = ink.shape
+    scale = size / max(height, width)
+    shape = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(shape, method), dtype=np.float64)
+
+
+def render_digit(ink: Any, rendering: str) -> np.ndarray:
+    """A real digit rendered as :data:`RENDERINGS` says: a grey picture to format.
+
+    Parameters
+    ----------
+    ink:
+        The digit as ink strengths in ``[0, 1]`` (0 is paper): an MNIST image divided by 255,
+        or an optdigits image divided by 16.
+    rendering:
+        One of the names in :data:`RENDERINGS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        A ``uint8`` grey picture, dark ink (8 %) on light paper (92 %) unless the rendering
+        says otherwise.
+
+    Raises
+    ------
+    InputValueError
+        If ``rendering`` is not in :data:`RENDERINGS`, or ``ink`` is not a 2-D array of values
+        in ``[0, 1]`` with some ink.
+    """
+    from scipy import ndimage
+
+    if rendering not in RENDERINGS:
+        raise InputValueError(f"rendering must be one of {', '.join(map(repr, RENDERINGS))}; got {rendering!r}.")
+    ink = np.asarray(ink, dtype=np.float64)
+    if ink.ndim != 2 or not np.all(np.isfinite(ink)) or ink.min() < 0 or ink.max() > 1 or not ink.any():
+        raise InputValueError(
+            "ink must be a 2-D array of ink strengths between 0 and 1 with some ink (an MNIST image / 255, "
+            f"an optdigits image / 16); got shape {ink.shape}."
+        )
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    tight = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    methods = {"nearest": Image.Resampling.NEAREST, "bilinear": Image.Resampling.BILINEAR,
+               "bicubic": Image.Resampling.BICUBIC}
+    paper, stroke = 0.92, 0.08
+    if rendering.startswith(("tight crop, n", "tight crop, bi", "margin")):
+        picture = _enlarge(tight, 64, methods[rendering.split(", ")[1]])
+        if rendering.startswith("margin"):
+            picture = np.pad(picture, 16)
+    else:
+        large = _enlarge(np.pad(tight, 1), 96, Image.Resampling.BILINEAR)
+        picture = {
+            "wide margin": lambda: np.pad(large, 150),
+            "blur": lambda: ndimage.gaussian_filter(np.pad(large, 12), 3),
+            "thin pen": lambda: np.pad(ndimage.grey_erosion(large, size=(5, 5)), 12),
+            "thick pen": lambda: np.pad(ndimage.grey_dilation(large, size=(7, 7)), 12),
+            "tight crop, thick pen": lambda: ndimage.grey_dilation(_enlarge(tight, 96, Image.Resampling.BILINEAR), size=(7, 7)),
+            "light ink on dark": lambda: np.pad(large, 12),
+            "faint ink": lambda: np.pad(large, 12) / 3,
+        }[rendering]()
+        if rendering == "light ink on dark":
+            paper, stroke = stroke, paper
+    grey = paper + (stroke - paper) * np.clip(picture, 0.0, 1.0)
+    return np.round(grey * 255).astype(np.uint8)

@@ -652,6 +652,14 @@ def test_two_digits_side_by_side_are_no_digit():
               "rng must be a numpy.random.Generator, got int", id="disguise_as_photo(rng=0)"),
         _case(lambda: sample_pictures.disguise_as_photo(GOOD_IMAGES[0], np.random.default_rng(0), invert="no"),
               InputTypeError, "invert must be True or False", id="disguise_as_photo(invert='no')"),
+        _case(lambda: sample_pictures.render_digit(np.ones((8, 8)), "sideways"), InputValueError,
+              "rendering must be one of 'tight crop, nearest'", id="render_digit(rendering='sideways')"),
+        _case(lambda: sample_pictures.render_digit(np.full((8, 8), 16.0), "blur"), InputValueError,
+              "ink strengths between 0 and 1", id="render_digit(optdigits not divided by 16)"),
+        _case(lambda: sample_pictures.render_digit(np.zeros((8, 8)), "blur"), InputValueError,
+              "with some ink", id="render_digit(blank)"),
+        _case(lambda: handwriting.solidity(np.ones(5)), InputValueError, "mask must be a 2-D array",
+              id="solidity(1-D)"),
     ],
 )
 def test_handwriting_arguments(call, error, fragment):

@@ -279,6 +279,37 @@ def test_too_little_ink_asks_for_a_bigger_digit(demo):
     assert visit.problems() == []
 
 
+#: Pictures that are not one of MNIST's digits as MNIST's writers wrote them: what a reader tries.
+HARD_CASES = {
+    "European 1": [[(0.33, 0.35), (0.57, 0.13), (0.55, 0.87)]],  # a long flag, no base
+    "crossed 7": [STROKES[7][0], [(0.36, 0.52), (0.68, 0.52)]],
+    "letter A": [[(0.25, 0.85), (0.5, 0.15), (0.75, 0.85)], [(0.36, 0.58), (0.64, 0.58)]],
+}
+
+
+@pytest.mark.parametrize("model", ["cnn", "mlp"])
+def test_hard_cases_get_an_answer_python_agrees_with(demo, keras_models, model):
+    """A European 1, a crossed 7 and the letter A: the pad's answers, recorded for the book's note.
+
+    No digit classifier can refuse a letter without having seen examples of what to refuse
+    (chapter 7), so the test does not assert which digit the networks name; it asserts that the
+    page's image and probabilities are Python's and that the status says what the page computed.
+    """
+    page, visit = demo
+    page.evaluate(f"drawDigit.setModel('{model}')")
+    answers = {}
+    for name, strokes in HARD_CASES.items():
+        draw_with_mouse(page, strokes)
+        state = page_state(page)
+        assert state["model"] == model, f"no answer for the {name}: {state['status']}"
+        check_against_python(state, keras_models)
+        best = 100 * max(state["probabilities"])
+        assert f"{state['prediction']}" in state["status"] and f"{best:.1f} %" in state["status"], state["status"]
+        answers[name] = state["status"]
+    assert visit.problems() == []
+    _record(f"hard_cases_{model}", answers)
+
+
 def test_clear_empties_the_pad(demo):
     page, _ = demo
     draw_with_mouse(page, STROKES[7])

@@ -9,8 +9,8 @@ from scipy import ndimage
 
 from mnist_utils.data import load_mnist
 from mnist_utils.errors import InputValueError
-from mnist_utils.handwriting import ImageInputError, NoDigitError, format_steps, load_grey, to_mnist_format
-from mnist_utils.sample_pictures import disguise_as_photo, load_other_writers, optdigits_picture
+from mnist_utils.handwriting import ImageInputError, NoDigitError, format_steps, load_grey, solidity, to_mnist_format
+from mnist_utils.sample_pictures import RENDERINGS, disguise_as_photo, load_other_writers, optdigits_picture, render_digit
 
 
 @pytest.fixture(scope="module")
@@ -184,9 +184,49 @@ def test_no_digit_thresholds_hold_on_a_fresh_sample():
     for kind, row in real.items():
         assert row["accepted"] == sum(row.values()), (kind, row)
     fake = tally(non_digits(x_test, rng, 40))
+    assert set(fake) == set(NON_DIGITS_REFUSED)
     for kind, row in fake.items():
-        floor = 0.85 if kind in ("patch of noise on paper", "two digits, margins overlapping") else 1.0
-        assert row["no digit"] >= floor * sum(row.values()), (kind, row)
+        assert row["no digit"] >= NON_DIGITS_REFUSED[kind] * sum(row.values()), (kind, row)
+
+
+#: The share of each kind of non-digit the rules must refuse (``python -m tools.calibrate_no_digit``
+#: measures them on 200 of each: every one, except 198 patches of noise and 193 overlapping pairs).
+NON_DIGITS_REFUSED = {"uniform noise": 1.0, "Gaussian noise": 1.0, "black-and-white noise": 1.0,
+                      "patch of noise on paper": 0.95, "half-dark page": 1.0, "two digits side by side": 1.0,
+                      "two digits, margins overlapping": 0.9}
+#: The most real digits the rules may refuse, in any rendering: the issue's target.
+MOST_REAL_DIGITS_REFUSED = 0.005
+
+
+@pytest.mark.parametrize("rendering", list(RENDERINGS))
+def test_no_real_digit_is_refused_in_any_rendering(rendering):
+    """Digits by two sets of writers (MNIST's test digits, optdigits), rendered as people photograph,
+    scan and draw them: at most 0.5 % refused in each rendering, by either rule."""
+    from sklearn.datasets import load_digits
+
+    _, (x_test, _) = load_mnist()
+    rng = np.random.default_rng(7)
+    optdigits = load_digits().images
+    sources = {"MNIST test digits": x_test[rng.choice(len(x_test), 400, replace=False)] / 255,
+               "optdigits": optdigits[rng.choice(len(optdigits), 400, replace=False)] / 16}
+    for source, inks in sources.items():
+        refused = []
+        for ink in inks:
+            try:
+                to_mnist_format(render_digit(ink, rendering))
+            except ImageInputError as error:
+                refused.append(str(error))
+        assert len(refused) <= MOST_REAL_DIGITS_REFUSED * len(inks), (source, rendering, refused)
+
+
+def test_solidity_tells_strokes_from_scattered_ink():
+    stroke = np.zeros((20, 20), bool)
+    stroke[2:18, 8:12] = True  # a bar four pixels wide
+    assert solidity(stroke) == pytest.approx((16 * 3 + 15 * 4) / (16 * 4 + 16 * 4))
+    assert solidity(np.indices((10, 10)).sum(axis=0) % 2 == 0) == 0.0  # a checkerboard: no inked neighbour
+    assert solidity(np.ones((1, 1))) == 1.0  # a single pixel has no neighbour
+    with pytest.raises(InputValueError, match="mask must be a 2-D array"):
+        solidity(np.ones((2, 2, 2)))
 
 
 def test_chapter_7s_mnist_steps_are_to_mnist_formats_own():
@@ -220,7 +260,7 @@ def test_chapter_7s_optdigits_pictures_are_the_helpers():
 def test_other_writers_are_chapter_7s_kept_digits():
     images, labels = load_other_writers()
     assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
-    assert len(images) == len(labels) == 1794  # chapter 7: 3 of the 1,797 show no single digit
+    assert len(images) == len(labels) == 1797  # every one of optdigits' digits: no real digit is refused
     assert set(np.unique(labels)) == set(range(10))
 
 

@@ -35,7 +35,7 @@ from scipy import ndimage
 
 from mnist_utils.data import load_mnist
 from mnist_utils.handwriting import ImageInputError, format_steps
-from mnist_utils.sample_pictures import disguise_as_photo
+from mnist_utils.sample_pictures import RENDERINGS, disguise_as_photo, render_digit
 
 CLI = Path(__file__).resolve().parents[1] / "webdemo" / "tests" / "format-cli.mjs"
 SEED = 20240607
@@ -212,7 +212,20 @@ def _build_cases():
     pen.line([(110, 40), (140, 260)], fill=255, width=20)
     pen.line([(160, 40), (300, 40), (200, 260)], fill=255, width=20, joint="curve")
     cases.append(("two_digits_columns_overlapping", _rgba(np.asarray(seventeen)), None))
+
+    # Real digits by two sets of writers in every rendering the no-digit rules are checked on
+    # (the tight crops touch 2 to 4 edges, where only scattered or solid ink is refused).
+    from sklearn.datasets import load_digits
+
+    optdigits = load_digits().images
+    for index, rendering in enumerate(RENDERINGS):
+        for source, ink in (("optdigits", optdigits[7 * index] / 16), ("mnist", x_test[40 + index] / 255)):
+            cases.append((f"{source}_{_slug(rendering)}", _rgba(render_digit(ink, rendering)), None))
     return cases
+
+
+def _slug(rendering: str) -> str:
+    return rendering.replace(", ", "_").replace(" ", "_")
 
 
 CASE_NAMES = [
@@ -228,10 +241,12 @@ CASE_NAMES = [
     "blank_black", "blank_white", "blank_transparent", "blank_with_faint_noise",
     "noise_filling_the_frame", "half_dark_page", "noise_patch_on_paper", "two_digits_side_by_side",
     "two_digits_touching_margins", "two_digits_columns_overlapping",
+    *(f"{source}_{_slug(rendering)}" for rendering in RENDERINGS for source in ("optdigits", "mnist")),
 ]  # fmt: skip
 BLANK = {"wrongly_forced_dark_ink", "wrongly_forced_light_ink", "blank_black", "blank_white",
          "blank_transparent", "blank_with_faint_noise"}  # fmt: skip
-NO_DIGIT = {"noise_filling_the_frame": "4 of the image's 4 edges", "half_dark_page": "3 of the image's 4 edges",
+NO_DIGIT = {"noise_filling_the_frame": "4 of the image's 4 edges and is scattered",
+            "half_dark_page": "solid dark area reaches 3 of the image's 4 edges",
             "noise_patch_on_paper": "block of grey texture", "two_digits_side_by_side": "2 pieces side by side",
             "two_digits_touching_margins": "pieces side by side",
             "two_digits_columns_overlapping": "2 pieces side by side",

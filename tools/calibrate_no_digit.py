@@ -2,10 +2,12 @@
 
 The thresholds of :func:`mnist_utils.handwriting.no_digit_reason` were chosen with this
 script: every kind of real digit must pass (MNIST digits as they are, disguised as photos,
-cropped tightly), and as many non-digits as possible must be refused (noise filling the
-frame, a patch of noise on paper, a page half dark, two digits side by side).
+cropped tightly; and the digits of two sets of writers, MNIST's and scikit-learn's
+optdigits, in every rendering of :data:`mnist_utils.sample_pictures.RENDERINGS`), and as many
+non-digits as possible must be refused (noise filling the frame, a patch of noise on paper, a
+page half dark, two digits side by side).
 
-    python -m tools.calibrate_no_digit            # the full run (about a minute)
+    python -m tools.calibrate_no_digit            # the full run (about two minutes)
 
 ``tests/test_handwriting.py`` runs the same cases on a smaller sample.
 """
@@ -20,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from mnist_utils.data import load_mnist
 from mnist_utils.handwriting import ImageInputError, NoDigitError, to_mnist_format
-from mnist_utils.sample_pictures import disguise_as_photo
+from mnist_utils.sample_pictures import RENDERINGS, disguise_as_photo, render_digit
 
 Case = tuple[str, Callable[[], object]]
 
@@ -34,6 +36,19 @@ def digits(x: np.ndarray, rng: np.random.Generator, n: int) -> Iterator[tuple[st
         if index % 3 == 0:
             rows, cols = np.flatnonzero(x[index].any(axis=1)), np.flatnonzero(x[index].any(axis=0))
             yield "tightly cropped digit", np.pad(x[index][rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
+
+
+def rendered(x: np.ndarray, rng: np.random.Generator, n: int) -> Iterator[tuple[str, object]]:
+    """Real digits in every rendering: ``n`` MNIST digits and every optdigits digit (or ``n`` of them)."""
+    from sklearn.datasets import load_digits
+
+    optdigits = load_digits().images
+    sources = {"MNIST": x[rng.choice(len(x), n, replace=False)] / 255,
+               "optdigits": optdigits[rng.choice(len(optdigits), min(n, len(optdigits)), replace=False)] / 16}
+    for source, inks in sources.items():
+        for ink in inks:
+            for rendering in RENDERINGS:
+                yield f"{source}, {rendering}", render_digit(ink, rendering)
 
 
 #: A few digits as pen strokes on a 300-pixel page, for drawings with thin and thick pens.
@@ -120,7 +135,8 @@ def main() -> None:
     args = parser.parse_args()
     (x, _), _ = load_mnist()
     rng = np.random.default_rng(0)
-    counts = {**tally(digits(x, rng, args.digits)), **tally(drawings()), **tally(non_digits(x, rng, args.non_digits))}
+    counts = {**tally(digits(x, rng, args.digits)), **tally(rendered(x, rng, min(args.digits, 1797))),
+              **tally(drawings()), **tally(non_digits(x, rng, args.non_digits))}
     print(f"{'case':32} {'images':>7} {'accepted':>9} {'no digit':>9} {'blank':>6}")
     for kind, row in counts.items():
         print(f"{kind:32} {sum(row.values()):7} {row['accepted']:9} {row['no digit']:9} {row['blank']:6}")

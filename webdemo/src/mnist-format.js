@@ -28,8 +28,12 @@ export const INK_THRESHOLD = 0.5;
 /** Ink below this strength is treated as paper texture or noise and removed (`NOISE_FLOOR`). */
 export const NOISE_FLOOR = 0.25;
 
-/** Most image edges the digit may touch (`MAX_EDGES_TOUCHED`). */
-export const MAX_EDGES_TOUCHED = 2;
+/** Image edges from which the ink may be noise or a dark area (`NOISE_EDGES`). */
+export const NOISE_EDGES = 3;
+/** Least solidity of ink that touches `NOISE_EDGES` edges (`MIN_SOLIDITY`). */
+export const MIN_SOLIDITY = 0.6;
+/** Share of its box from which ink touching `NOISE_EDGES` edges is a dark area (`DARK_AREA_FILL`). */
+export const DARK_AREA_FILL = 0.97;
 /** Share of the digit's pixels that makes a group of columns a digit of its own (`GROUP_SHARE`). */
 export const GROUP_SHARE = 0.2;
 /** Width/height ratio from which groups side by side are several digits (`PAIR_ASPECT`). */
@@ -44,6 +48,8 @@ export const TEXTURE_FILL = 0.85;
 export const TEXTURE_MID_GREY = 0.55;
 /** Smallest side of the formatted box the texture test applies to (`TEXTURE_MIN_SIDE`). */
 export const TEXTURE_MIN_SIDE = 10;
+/** Texture is less solid than this (`TEXTURE_MAX_SOLIDITY`). */
+export const TEXTURE_MAX_SOLIDITY = 0.85;
 /** Deepest ink of a digit, in 3×3 peels of the formatted image (`MAX_INK_DEPTH`). */
 export const MAX_INK_DEPTH = 5;
 
@@ -541,7 +547,8 @@ export function formatSteps(grey, width, height, { invert = null } = {}) {
 
 /**
  * Why the ink is not one digit, or null if it may be one (`no_digit_reason`): it reaches
- * too many edges (noise, a dark area), falls into pieces side by side (several digits),
+ * three or four edges and is scattered (noise) or a solid block (a dark area), falls into
+ * pieces side by side (several digits),
  * is a block of mid-grey once formatted (texture), or is too little ink (a dot, a short
  * dash). Whole-number tests, as in Python.
  * @param {Uint8Array} mask
@@ -554,13 +561,36 @@ export function formatSteps(grey, width, height, { invert = null } = {}) {
 export function noDigitReason(mask, width, height, box, result) {
   const [top, bottom, left, right] = box;
   const edges = (top === 0) + (bottom === height - 1) + (left === 0) + (right === width - 1);
-  if (edges > MAX_EDGES_TOUCHED) {
+  const [boxWidth, boxHeight] = [right - left + 1, bottom - top + 1];
+  // Solidity (`_solid_pairs`): inked pixels' right and lower neighbours in the box, and how many are inked.
+  let [solid, neighbours, inkedInBox] = [0, 0, 0];
+  for (let y = top; y <= bottom; y++) {
+    for (let x = left; x <= right; x++) {
+      if (!mask[y * width + x]) continue;
+      inkedInBox += 1;
+      if (x < right) {
+        neighbours += 1;
+        solid += mask[y * width + x + 1] ? 1 : 0;
+      }
+      if (y < bottom) {
+        neighbours += 1;
+        solid += mask[(y + 1) * width + x] ? 1 : 0;
+      }
+    }
+  }
+  if (edges >= NOISE_EDGES && solid < MIN_SOLIDITY * neighbours) {
     return (
-      `No single digit stands out: the ink reaches ${edges} of the image's 4 edges, as noise or ` +
-      "a dark area does. Photograph or crop the digit with a margin of plain paper around it."
+      `No single digit stands out: the ink reaches ${edges} of the image's 4 edges and is scattered, ` +
+      `as noise is (only ${thousands(solid)} of its ${thousands(neighbours)} inked pixels' neighbours are inked; a digit's ` +
+      "strokes are solid). Check that the image shows one digit."
     );
   }
-  const [boxWidth, boxHeight] = [right - left + 1, bottom - top + 1];
+  if (edges >= NOISE_EDGES && inkedInBox >= DARK_AREA_FILL * (boxWidth * boxHeight)) {
+    return (
+      `No single digit stands out: a solid dark area reaches ${edges} of the image's 4 edges, as a ` +
+      "shadow or the edge of the page does. Photograph or crop the digit on plain paper."
+    );
+  }
   let total = 0;
   const groups = [];
   let count = 0;
@@ -628,7 +658,8 @@ export function noDigitReason(mask, width, height, box, result) {
     }
   }
   const wide = Math.min(y1 - y0 + 1, x1 - x0 + 1) >= TEXTURE_MIN_SIDE; // a thin 1 may fill its box with grey
-  if (wide && inked >= TEXTURE_FILL * area && mid >= TEXTURE_MID_GREY * inked) {
+  const grey = inked >= TEXTURE_FILL * area && mid >= TEXTURE_MID_GREY * inked;
+  if (wide && grey && solid < TEXTURE_MAX_SOLIDITY * neighbours) {
     return (
       `No single digit stands out: the formatted digit is a block of grey texture (${inked} of its ` +
       `${area} pixels inked, ${mid} of them mid-grey), as noise gives, not strokes. Check ` +
@@ -642,6 +673,11 @@ export function noDigitReason(mask, width, height, box, result) {
     );
   }
   return null;
+}
+
+/** A whole number with commas between thousands, as Python's `f"{n:,}"` writes it. */
+function thousands(n) {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 /**
