@@ -12,7 +12,7 @@ import numpy as np
 
 from mnist_utils.ensemble import ENSEMBLE_RECIPE, NO_SHIFT, TTA_SHIFTS, view_probabilities
 from mnist_utils.evaluation import accuracy, predict_probabilities
-from mnist_utils.sample_pictures import load_other_writers
+from mnist_utils.sample_pictures import load_other_writers, split_other_writers
 from mnist_utils.training import CNN_RECIPE, TrainingConfig, train
 
 from benchmarks.common import machine, scoring_split, views_accuracy, spread
@@ -33,7 +33,9 @@ def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, .
     change with the seed. Each run is trained with :func:`mnist_utils.training.train` and
     timed; its models are not saved. Each run also reads chapter 7's digits by other writers
     (:func:`~mnist_utils.sample_pictures.load_other_writers`), which nothing here was chosen on:
-    how well the recipe carries over to handwriting that is not MNIST's. With ``pairs``, every
+    how well the recipe carries over to handwriting that is not MNIST's, in all and on each of
+    the two fixed halves of :func:`~mnist_utils.sample_pictures.split_other_writers` (the
+    validation half for choosing a recipe, the test half for reporting it). With ``pairs``, every
     two runs are also scored as an ensemble of two, with and without the test-time shifts of
     :data:`~mnist_utils.ensemble.TTA_SHIFTS` (``"pairs"``). ``smoke`` trains two seeds for one
     epoch on 1,000 images and scores 500 (and 200 of the other writers' digits).
@@ -45,6 +47,7 @@ def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, .
         seeds = seeds[:2]
         other_images, other_labels = other_images[:200], other_labels[:200]
     images = {"validation": (x_val, y_val), "test": (x_test, y_test)}  # view_probabilities preprocesses
+    halves = dict(zip(("other_writers_validation", "other_writers_test"), split_other_writers(other_images, other_labels)))
     runs, views = [], []
     for seed in seeds:
         print(f"CNN recipe ({config.epochs} epochs), seed {seed} ...", flush=True)
@@ -58,6 +61,8 @@ def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, .
             run[f"{part}_accuracy"] = views_accuracy(run_views[part], y, shifted=False)
         run["other_writers_accuracy"] = accuracy(
             other_labels, predict_probabilities(model, other_images, batch_size=500).argmax(axis=1))  # as chapter 7
+        for part, (x, y) in halves.items():
+            run[f"{part}_accuracy"] = accuracy(y, predict_probabilities(model, x, batch_size=500).argmax(axis=1))
         runs.append(run)
         views.append(run_views)
         keras.backend.clear_session()
@@ -66,7 +71,9 @@ def cnn_seeds_benchmark(config: TrainingConfig = CNN_RECIPE, seeds: tuple[int, .
         "recipe": config.as_dict(), "seeds": list(seeds), "runs": runs,
         "validation_images": int(len(y_val)), "test_images": int(len(y_test)),
         "other_writers_images": int(len(other_labels)),
-        **{f"{part}_accuracy": spread([run[f"{part}_accuracy"] for run in runs]) for part in (*images, "other_writers")},
+        **{f"{part}_images": int(len(y)) for part, (_, y) in halves.items()},
+        **{f"{part}_accuracy": spread([run[f"{part}_accuracy"] for run in runs])
+           for part in (*images, "other_writers", *halves)},
         "wall_time_s": spread([run["wall_time_s"] for run in runs]),
     }
     if pairs:

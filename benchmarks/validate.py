@@ -126,6 +126,10 @@ def check_seeds(section: dict) -> None:
             need(close(run["validation_curve"][-1], run["validation_accuracy"]),
                  f"seed {run['seed']}: the curve ends at another validation accuracy")
     other = ("other_writers_accuracy",) if "other_writers_images" in section else ()
+    if "other_writers_validation_images" in section:  # measured since 2026-12-05: the two fixed halves
+        other += ("other_writers_validation_accuracy", "other_writers_test_accuracy")
+        need(section["other_writers_validation_images"] + section["other_writers_test_images"]
+             == section["other_writers_images"], "the other writers' halves do not add up to the whole")
     for key in ("validation_accuracy", "test_accuracy", *other, "wall_time_s"):
         expected = spread([run[key] for run in section["runs"]])
         need(all(close(section[key][name], expected[name]) for name in expected), f"{key} is not its runs' spread")

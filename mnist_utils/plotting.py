@@ -680,3 +680,95 @@ def plot_ablation(
     fig.suptitle(title, fontsize=11)
     fig.legend(ncols=2, loc="outside lower center")
     return fig
+
+
+def plot_regularisation(
+    section: Mapping[str, Any],
+    *,
+    title: str = "Regularising the MLP, one change at a time",
+) -> Figure:
+    """Draw the benchmark's regularisation runs: each variant's validation accuracy and gap, per seed.
+
+    Two panels share one row per variant, in the record's order: on the left the validation
+    accuracy, on the right the gap between training and validation accuracy (percentage
+    points). Each seed is a marker: filled for the first seed (the book's), hollow for the
+    others. The variant the benchmark chose on validation is marked with a star in its label.
+    The figure is as wide as the content column (:data:`COLUMN_INCHES`).
+
+    Parameters
+    ----------
+    section:
+        The ``regularisation`` section of ``benchmarks/results.json``: a dict with
+        ``variants`` (each with a ``name`` and a ``label``), ``seeds``, ``chosen`` (a variant's
+        name) and ``runs`` (each with its ``variant``, ``seed``, ``validation_accuracy`` and
+        ``gap``, as fractions).
+    title:
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure; the left axes' tick labels name the variants, top to bottom.
+
+    Raises
+    ------
+    InputTypeError
+        If ``section`` is not a dict, or ``title`` is not a string.
+    InputValueError
+        If a part of ``section`` is missing, a run names an unknown variant or seed, or an
+        accuracy is outside [0, 1].
+    """
+    if not isinstance(section, Mapping):
+        raise InputTypeError(
+            f"section must be a dict, got {type(section).__name__}: pass "
+            'json.loads(Path("benchmarks/results.json").read_text())["regularisation"].'
+        )
+    _check_title(title, "title")
+    try:
+        variants = [(variant["name"], _variant_label(variant)) for variant in section["variants"]]
+        seeds, chosen, runs = list(section["seeds"]), section["chosen"], list(section["runs"])
+    except (KeyError, TypeError) as error:
+        raise InputValueError(
+            f"section must hold 'variants' (each with a name and a label), 'seeds', 'chosen' and 'runs'; {error!r} "
+            "is missing or malformed: pass the 'regularisation' section of benchmarks/results.json."
+        ) from None
+    names = [name for name, _ in variants]
+    if not names or not seeds or chosen not in names:
+        raise InputValueError(f"section needs variants and seeds, and 'chosen' must be one of {names}; got {chosen!r}.")
+    points: dict[tuple[str, Any], tuple[float, float]] = {}
+    for index, run in enumerate(runs):
+        if not isinstance(run, Mapping) or run.get("variant") not in names or run.get("seed") not in seeds:
+            raise InputValueError(f"section['runs'][{index}] must name one of the variants and seeds.")
+        accuracy = check_float(run.get("validation_accuracy"), f"section['runs'][{index}]['validation_accuracy']",
+                               low=0.0, high=1.0)
+        gap = check_float(run.get("gap"), f"section['runs'][{index}]['gap']", low=-1.0, high=1.0)
+        points[run["variant"], run["seed"]] = (accuracy, gap)
+    y = -np.arange(len(names), dtype=float)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(COLUMN_INCHES, 3.2), sharey=True, layout="constrained")
+    for ax, which, scale, colour in ((left, 0, 100, "tab:blue"), (right, 1, 100, "tab:red")):
+        for position, seed in enumerate(seeds):
+            xs = [scale * points[name, seed][which] if (name, seed) in points else np.nan for name in names]
+            filled = position == 0
+            ax.scatter(xs, y, s=30 if filled else 22, marker="o", color=colour if filled else "none",
+                       edgecolors=colour, linewidths=0.9,
+                       label=f"seed {seed}" if filled else ("other seeds" if position == 1 else None))
+        ax.grid(axis="x", alpha=0.3)
+    left.set_yticks(y, [f"★ {label}" if name == chosen else label for name, label in variants])
+    left.set_xlabel("Validation accuracy (%)")
+    right.set_xlabel("Training − validation (points)")
+    fig.legend(*left.get_legend_handles_labels(), ncols=2, loc="outside lower center")
+    fig.suptitle(title)
+    return fig
+
+
+def _variant_label(variant: Mapping[str, Any]) -> str:
+    """A short label for a regularisation variant, from its settings (its ``label`` otherwise)."""
+    if variant.get("dropout"):
+        return f"dropout {variant['dropout']:g}"
+    if variant.get("weight_decay"):
+        return f"weight decay {variant['weight_decay']:g}"
+    if variant.get("early_stopping"):
+        return "early stopping"
+    if "dropout" in variant:
+        return "the recipe as it is"
+    return str(variant["label"])

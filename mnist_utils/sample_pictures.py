@@ -16,10 +16,19 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .data import train_validation_split
 from .errors import InputTypeError, InputValueError, NoDigitError
 from .handwriting import FIELD, to_mnist_format
 
-__all__ = ["RENDERINGS", "disguise_as_photo", "load_other_writers", "optdigits_picture", "render_digit"]
+__all__ = [
+    "OTHER_WRITERS_SPLIT_SEED",
+    "RENDERINGS",
+    "disguise_as_photo",
+    "load_other_writers",
+    "optdigits_picture",
+    "render_digit",
+    "split_other_writers",
+]
 
 
 def disguise_as_photo(digit: np.ndarray, rng: np.random.Generator, *, invert: bool) -> Image.Image:
@@ -112,6 +121,41 @@ def load_other_writers() -> tuple[np.ndarray, np.ndarray]:
             continue
         kept.append(index)
     return np.stack(images), other.target[kept]
+
+
+#: The seed of the one, fixed split of the other writers' digits into two halves (:func:`split_other_writers`).
+OTHER_WRITERS_SPLIT_SEED = 2026
+
+
+def split_other_writers(images: Any, labels: Any) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The other writers' digits in two fixed halves, stratified by digit: ``(validation, test)``.
+
+    Work that tries to make the networks read other writers better chooses on the
+    **validation** half only, and reports the **test** half once, so that the digits it is
+    judged on were never used to choose. The split is drawn once, with
+    :data:`OTHER_WRITERS_SPLIT_SEED`, by :func:`mnist_utils.data.train_validation_split`; an odd
+    digit count puts the extra digit in the test half.
+
+    Parameters
+    ----------
+    images, labels:
+        The digits and their labels, as :func:`load_other_writers` returns them.
+
+    Returns
+    -------
+    tuple
+        ``((x_validation, y_validation), (x_test, y_test))``.
+
+    Raises
+    ------
+    InputValueError
+        As :func:`~mnist_utils.data.train_validation_split` does: lengths that differ, or a
+        digit with fewer than two examples.
+    """
+    labels = np.asarray(labels)
+    test, validation = train_validation_split(images, labels, validation_size=len(labels) // 2,
+                                              seed=OTHER_WRITERS_SPLIT_SEED)
+    return validation, test
 
 
 #: The ways a real digit is rendered to check that :func:`~mnist_utils.handwriting.to_mnist_format`

@@ -291,3 +291,17 @@ def test_too_little_ink_is_refused_and_no_mnist_digit_is():
     stroke = Image.new("L", (280, 280), 0)
     ImageDraw.Draw(stroke).line([(140, 60), (140, 220)], fill=255, width=22)  # a 1
     assert ink_depth(to_mnist_format(stroke)) <= MAX_INK_DEPTH
+
+
+def test_other_writers_split_into_two_fixed_stratified_halves():
+    from mnist_utils.sample_pictures import split_other_writers
+
+    images, labels = load_other_writers()
+    (x_val, y_val), (x_test, y_test) = split_other_writers(images, labels)
+    assert len(y_val) == len(labels) // 2 and len(y_val) + len(y_test) == len(labels)
+    assert set(np.unique(y_val)) == set(np.unique(y_test)) == set(range(10))
+    again = split_other_writers(images, labels)
+    np.testing.assert_array_equal(again[0][0], x_val)  # the same halves every time
+    # No digit is in both halves: together they are the whole set, each image once.
+    both = np.concatenate([x_val, x_test]).reshape(len(labels), -1)
+    assert len(np.unique(both, axis=0)) == len(np.unique(images.reshape(len(labels), -1), axis=0))

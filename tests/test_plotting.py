@@ -12,6 +12,7 @@ from mnist_utils.plotting import (
     plot_confusion_matrix,
     plot_digits,
     plot_learning_curves,
+    plot_regularisation,
 )
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(12, 28, 28), dtype=np.uint8)
@@ -217,3 +218,39 @@ def test_plot_ablation_rejects_what_is_not_an_ablation():
         plot_ablation(short)
     with pytest.raises(ValueError, match="write_up"):
         plot_ablation(_ablation(), write_up=96.439)
+
+
+def _regularisation():
+    variants = [{"name": "baseline", "label": "the recipe", "dropout": 0.0, "weight_decay": 0.0, "early_stopping": False},
+                {"name": "dropout_0.2", "label": "dropout", "dropout": 0.2, "weight_decay": 0.0, "early_stopping": False},
+                {"name": "early_stopping", "label": "stop", "dropout": 0.0, "weight_decay": 0.0, "early_stopping": True}]
+    runs = [{"variant": v["name"], "seed": seed, "validation_accuracy": 0.98 + 0.001 * i + 0.0001 * seed, "gap": 0.017}
+            for i, v in enumerate(variants) for seed in (42, 1)]
+    return {"variants": variants, "seeds": [42, 1], "chosen": "dropout_0.2", "runs": runs}
+
+
+def test_plot_regularisation_draws_each_variant_and_seed_and_stars_the_chosen():
+    fig = plot_regularisation(_regularisation())
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_yticklabels()] == ["the recipe as it is", "★ dropout 0.2", "early stopping"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["seed 42", "other seeds"]
+    filled = [c for c in left.collections if c.get_label() == "seed 42"][0]
+    assert np.allclose(filled.get_offsets()[:, 0], [98.42, 98.52, 98.62])  # percent
+    gaps = [c for c in right.collections if c.get_label() == "seed 42"][0]
+    assert np.allclose(gaps.get_offsets()[:, 0], 1.7)  # percentage points
+    assert fig.get_figwidth() == COLUMN_INCHES
+
+
+def test_plot_regularisation_rejects_what_is_not_the_record():
+    with pytest.raises(TypeError, match=r"section must be a dict.*results.json"):
+        plot_regularisation([1])
+    with pytest.raises(ValueError, match="'variants'.*'regularisation' section"):
+        plot_regularisation({"runs": []})
+    wrong = _regularisation()
+    wrong["chosen"] = "dropout_0.9"
+    with pytest.raises(ValueError, match="'chosen' must be one of"):
+        plot_regularisation(wrong)
+    percent = _regularisation()
+    percent["runs"][3]["validation_accuracy"] = 98.3
+    with pytest.raises(ValueError, match=r"\['runs'\]\[3\]\['validation_accuracy'\]"):
+        plot_regularisation(percent)
