@@ -408,8 +408,8 @@ def no_digit_reason(mask: np.ndarray, box: tuple[int, int, int, int], result: np
     if edges >= NOISE_EDGES and solid < MIN_SOLIDITY * neighbours:
         return (
             f"No single digit stands out: the ink reaches {edges} of the image's 4 edges and is scattered, "
-            f"as noise is (only {solid:,} of its {neighbours:,} inked pixels' neighbours are inked; a digit's "
-            "strokes are solid). Check that the image shows one digit."
+            f"as noise is (of the {neighbours:,} right and lower neighbours of its inked pixels, only "
+            f"{solid:,} are ink; a digit's strokes are solid). Check that the image shows one digit."
         )
     if edges >= NOISE_EDGES and total >= DARK_AREA_FILL * digit.size:
         return (

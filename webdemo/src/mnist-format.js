@@ -581,8 +581,8 @@ export function noDigitReason(mask, width, height, box, result) {
   if (edges >= NOISE_EDGES && solid < MIN_SOLIDITY * neighbours) {
     return (
       `No single digit stands out: the ink reaches ${edges} of the image's 4 edges and is scattered, ` +
-      `as noise is (only ${thousands(solid)} of its ${thousands(neighbours)} inked pixels' neighbours are inked; a digit's ` +
-      "strokes are solid). Check that the image shows one digit."
+      `as noise is (of the ${thousands(neighbours)} right and lower neighbours of its inked pixels, only ` +
+      `${thousands(solid)} are ink; a digit's strokes are solid). Check that the image shows one digit.`
     );
   }
   if (edges >= NOISE_EDGES && inkedInBox >= DARK_AREA_FILL * (boxWidth * boxHeight)) {
