@@ -191,7 +191,7 @@ def bad_images(workdir, digit_files):
         add("noise.png", "No single digit stands out: the ink reaches 4 of the image's 4 edges"))
     page = np.full((100, 200), 255, np.uint8)
     page[:, :100] = 0
-    Image.fromarray(page).save(add("half-black.png", "No single digit stands out: the ink reaches 3"))
+    Image.fromarray(page).save(add("half-black.png", "No single digit stands out: a solid dark area reaches 3"))
     _, (x_test, _) = load_mnist()
     Image.fromarray(255 - np.concatenate([x_test[0], x_test[1]], axis=1)).resize((560, 280)).save(
         add("two-digits.png", "pieces side by side"))
