@@ -17,9 +17,8 @@ import tensorflow as tf
 from mnist_utils.data import load_mnist, train_validation_split
 from mnist_utils.ensemble import TTA_SHIFTS, average_views, view_probabilities
 from mnist_utils.evaluation import accuracy
-from mnist_utils.preprocessing import to_training_tensor
 from mnist_utils.reproducibility import onednn_enabled
-from mnist_utils.training import TrainingConfig, compile_model, set_seed, training_batches
+from mnist_utils.training import TrainingConfig, fit_on_split
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,26 +143,10 @@ def train_like_book(config: TrainingConfig, build: Callable[[], keras.Model], tr
                     ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Train the network ``build()`` returns exactly as :func:`mnist_utils.training.train` trains ``config``'s.
 
-    For a network, optimizer or callback the recipes do not have: ``training`` and
-    ``validation`` are the raw ``(images, labels)`` parts of ``config``'s split, turned into
-    tensors with :func:`~mnist_utils.preprocessing.to_training_tensor`; then :func:`set_seed`,
-    ``build()``, :func:`~mnist_utils.training.compile_model` (with ``weight_decay``: AdamW),
-    and ``fit`` on :func:`~mnist_utils.training.training_batches`, validating after every
-    epoch. With ``build`` returning ``build_model(config)`` and the defaults, the weights are
-    those of ``train(config)``, bit for bit (a test checks). Returns the model and its history.
+    For a network, optimizer or callback the recipes do not have; ``training`` and
+    ``validation`` are the raw ``(images, labels)`` parts of ``config``'s split. It is
+    :func:`mnist_utils.training.fit_on_split`, the function ``train`` itself calls, so with
+    ``build`` returning ``build_model(config)`` and the defaults the weights are those of
+    ``train(config)``, bit for bit (a test checks). Returns the model and its history.
     """
-    (x_train, y_train), (x_val, y_val) = training, validation
-    x_train, x_val = to_training_tensor(x_train, config.model), to_training_tensor(x_val, config.model)
-    set_seed(config.seed)
-    model = build()
-    compile_model(model, config, len(x_train), weight_decay=weight_decay)
-    history = model.fit(
-        training_batches(x_train, y_train, config),
-        epochs=config.epochs,
-        validation_data=(x_val, y_val),
-        validation_batch_size=config.batch_size,
-        shuffle=False,  # training_batches has shuffled them
-        callbacks=list(callbacks),
-        verbose=0,
-    )
-    return model, history.history
+    return fit_on_split(config, build, training, validation, weight_decay=weight_decay, callbacks=callbacks)

@@ -15,6 +15,7 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -38,6 +39,7 @@ __all__ = [
     "TrainingConfig",
     "build_model",
     "compile_model",
+    "fit_on_split",
     "make_optimizer",
     "load_or_train",
     "load_record",
@@ -378,17 +380,40 @@ def train(config: TrainingConfig, *, verbose: int = 0) -> tuple[keras.Model, dic
     """
     _require_config(config)
     check_choice(verbose, "verbose", (0, 1, 2))
-    (x_train, y_train), (x_val, y_val) = _split(config)
+    return fit_on_split(config, lambda: build_model(config), *_split(config), verbose=verbose)
+
+
+def fit_on_split(
+    config: TrainingConfig,
+    build: Callable[[], keras.Model],
+    training: tuple,
+    validation: tuple,
+    *,
+    weight_decay: float = 0.0,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Train the network ``build()`` returns on ``training``, as :func:`train` trains ``config``'s.
+
+    ``training`` and ``validation`` are raw ``(images, labels)`` parts, turned into tensors
+    with :func:`~mnist_utils.preprocessing.to_training_tensor`; then :func:`set_seed`,
+    ``build()``, :func:`compile_model` (with ``weight_decay``: AdamW), and ``fit`` on
+    :func:`training_batches`, validating after every epoch. :func:`train` is this function
+    with ``config``'s own network and split; the benchmark calls it for networks, optimizers
+    and callbacks that the recipes do not have. Returns the model and its history.
+    """
+    (x_train, y_train), (x_val, y_val) = training, validation
     x_train, x_val = to_training_tensor(x_train, config.model), to_training_tensor(x_val, config.model)
     set_seed(config.seed)
-    model = build_model(config)
-    compile_model(model, config, len(x_train))
+    model = build()
+    compile_model(model, config, len(x_train), weight_decay=weight_decay)
     history = model.fit(
         training_batches(x_train, y_train, config),
         epochs=config.epochs,
         validation_data=(x_val, y_val),
         validation_batch_size=config.batch_size,
         shuffle=False,  # training_batches has shuffled them
+        callbacks=list(callbacks),
         verbose=verbose,
     )
     return model, history.history
