@@ -100,6 +100,25 @@ def test_the_pdf_has_an_outline_of_chapters_and_sections(pdf):
     assert len({depth for depth, _ in titles}) >= 3  # the book, its chapters, their sections
 
 
+def test_the_outline_is_arranged_as_the_book_is(pdf):
+    """The book's title, then each part of ``_toc.yml`` holding its chapters in order; no
+    bookmark for the contents list ("Contents", the parts' captions on the first page)."""
+    from tools.build_pdf import toc_parts
+
+    reader, _ = pdf
+    top = [item for item in reader.outline if not isinstance(item, list)]
+    held = [item for item in reader.outline if isinstance(item, list)]
+    assert [item.title for item in top] == ["Handwritten digits with Keras", *(part["caption"] for part in TOC["parts"])]
+    assert len(held) == len(top)
+    for part, (caption, first), children in zip(TOC["parts"], toc_parts(), held[1:]):
+        chapters = [item for item in children if not isinstance(item, list)]
+        assert len(chapters) == len(part["chapters"]), caption
+        assert chapters[0].title == first
+        part_item = top[1 + TOC["parts"].index(part)]
+        assert reader.get_destination_page_number(part_item) == reader.get_destination_page_number(chapters[0])
+    assert "Contents" not in [title for _, title in _outline_titles(reader.outline)]
+
+
 def test_the_pdf_links_to_no_local_address(pdf):
     reader, _ = pdf
     links = [

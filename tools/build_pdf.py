@@ -160,7 +160,79 @@ def print_pdf(source: Path = SINGLE_HTML, target: Path = PDF) -> Path:
     if refused:
         raise SystemExit(f"The single-page book asked for files from other hosts: {sorted(set(refused))}")
     fix_outline(target, headings)
+    arrange_outline(target, toc_parts())
     return target
+
+
+def toc_parts() -> list[tuple[str, str]]:
+    """Each part of ``_toc.yml``: its caption and the title of its first page."""
+    import json
+
+    import yaml
+
+    def title(file: str) -> str:
+        path = ROOT / f"{file}.ipynb"
+        if path.is_file():
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            text = next("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
+        else:
+            text = (ROOT / f"{file}.md").read_text(encoding="utf-8")
+        heading = next(line for line in text.splitlines() if line.startswith("# "))
+        return heading[2:].replace("`", "").strip()
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [(part["caption"], title(part["chapters"][0]["file"])) for part in toc["parts"]]
+
+
+def arrange_outline(path: Path, parts: list[tuple[str, str]]) -> None:
+    """Arrange the PDF's bookmarks as the book is arranged: its parts, their chapters, their sections.
+
+    Chromium's outline puts every chapter under the introduction's title, beside the
+    introduction's own sections, and adds the contents list's headings ("Contents" and the
+    parts' captions), which all point at the first page. Those go; each part becomes a bookmark
+    that opens at its first chapter and holds its chapters (``parts``: each part's caption and
+    first page's title, from :func:`toc_parts`).
+    """
+    import logging
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import Fit, NameObject
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    reader = PdfReader(path)
+    entries: list[tuple[int, str, int, Fit]] = []  # depth, title, page, where on the page
+
+    def walk(items: list, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                where = Fit.xyz(item.left, item.top, item.zoom) if item.typ == "/XYZ" else Fit.fit()
+                entries.append((depth, str(item.title), reader.get_destination_page_number(item), where))
+
+    walk(reader.outline, 0)
+    captions = {caption for caption, _ in parts}
+    entries = [entry for entry in entries if entry[1] != "Contents" and entry[1] not in captions]
+    letters = lambda text: "".join(text.split())  # noqa: E731
+    starts = {}
+    for caption, first in parts:
+        at = next((i for i, (depth, title, _, _) in enumerate(entries)
+                   if depth == 1 and letters(title) == letters(first)), None)
+        if at is None:
+            raise SystemExit(f"The PDF's outline has no bookmark for {first!r}, the first page of part {caption!r}.")
+        starts[at] = caption
+
+    writer = PdfWriter(clone_from=reader)
+    del writer._root_object[NameObject("/Outlines")]
+    parents = [None]  # parents[d] is the bookmark that holds the entries of depth d
+    for index, (depth, title, page, where) in enumerate(entries):
+        if index in starts:
+            parents[1:] = [writer.add_outline_item(title=starts[index], page_number=page, fit=where)]
+        parents = parents[: depth + 1]
+        item = writer.add_outline_item(title=title, page_number=page, parent=parents[depth], fit=where)
+        parents.append(item)
+    with open(path, "wb") as file:
+        writer.write(file)
 
 
 def fix_outline(path: Path, headings: list[str]) -> int:
