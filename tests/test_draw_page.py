@@ -231,6 +231,59 @@ def test_on_a_phone_the_probabilities_stay_in_view_while_drawing(site, browser, 
         context.close()
 
 
+#: Records the pad's top edge, in the viewport, each time the status line's text changes.
+WATCH_THE_PAD = """() => {
+  const canvas = document.querySelector('.dd-canvas'), status = document.querySelector('.dd-status');
+  window.padTops = [{top: canvas.getBoundingClientRect().top, status: status.textContent}];
+  new MutationObserver(() => window.padTops.push({top: canvas.getBoundingClientRect().top,
+                                                  status: status.textContent}))
+    .observe(status, {childList: true, characterData: true, subtree: true});
+}"""
+#: Each kind of message the status line shows while a reader draws.
+STATUS_KINDS = {
+    "too little ink": "Draw a bigger digit",
+    "answer": "reads it as",
+    "not sure": "is not sure",
+    "two digits": "side by side",
+}
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (1280, 900)])
+def test_the_pad_stays_put_while_the_status_line_changes(site, browser, width, height):
+    """On a phone the status line sits above the pad: if a longer message made it grow, the
+    pad moved down under the finger mid-stroke, and a dot became a vertical line read as 1."""
+    context, visit = open_context(browser, site, has_touch=True, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto(site.page_url(PAGE), wait_until="load")
+        page.evaluate("window.drawDigitReady")
+        _canvas_box(page)
+        page.evaluate(WATCH_THE_PAD)
+        draw_with_touch(page, [[(0.5, 0.5), (0.502, 0.5)]])  # a dot: too little ink
+        dot = page_state(page)
+        draw_with_touch(page, STROKES[6])
+        draw_with_touch(page, [[(0.3, 0.2), (0.3, 0.8)], [(0.7, 0.2), (0.7, 0.8)]])  # 11: two digits
+        for model, strokes in (("cnn", [[(0.3, 0.3), (0.7, 0.7)], [(0.7, 0.3), (0.3, 0.7)]]),
+                               ("mlp", HARD_CASES["letter A"])):  # not sure, for the networks of now
+            page.evaluate(f"drawDigit.setModel('{model}')")
+            draw_with_touch(page, strokes)
+        # The longest "not sure", whatever the networks make of the drawings above.
+        page.evaluate("drawDigit.showProbabilities([0.3].concat(Array(9).fill(0.7 / 9)))")
+        records = page.evaluate("window.padTops")
+        start = records[0]["top"]
+        moved = [f"{r['top'] - start:+.0f} px after {r['status']!r}" for r in records if abs(r["top"] - start) > 0.5]
+        assert moved == [], f"at {width} px the pad moved {len(moved)} times as the status changed: {moved[:4]}"
+        seen = {kind for kind, text in STATUS_KINDS.items() if any(text in r["status"] for r in records)}
+        assert seen == set(STATUS_KINDS), f"the drawings gave no {set(STATUS_KINDS) - seen} message"
+        assert dot["prediction"] is None, f"the dot was read as {dot['prediction']}: the pad moved mid-stroke"
+        status = page.locator(".dd-status").bounding_box()
+        assert status["y"] >= 0 and status["y"] + status["height"] <= height, "the status is out of view"
+        page.locator("#draw-digit").screenshot(path=ARTIFACTS / "screenshots" / f"draw-digit-status-{width}.png")
+        assert visit.problems() == []
+    finally:
+        context.close()
+
+
 def test_the_pad_says_not_sure_below_the_threshold_chosen_on_validation(demo, keras_models):
     from mnist_utils.data import load_mnist, train_validation_split
     from mnist_utils.evaluation import (

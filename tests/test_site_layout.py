@@ -2,8 +2,11 @@
 
 On each page of the built book, in headless Chromium:
 
-- at 1280 px, no code block and no output is cut off at the content column's edge (an
-  element whose ``scrollWidth`` passes its ``clientWidth`` hides the end of its lines);
+- at 1280 px, in light and dark mode, no code block and no output is cut off at the content
+  column's edge (an element whose ``scrollWidth`` passes its ``clientWidth`` hides the end of
+  its lines);
+- a desktop page shows one search box, and it finds pages; a phone still offers search and
+  the button that opens the sidebar;
 - at 390 px (a phone), the page does not scroll sideways;
 - every figure of a chapter links to its image file, so it can be opened at full size;
 - axe-core, the engine of most accessibility audits, finds no serious or critical
@@ -47,11 +50,13 @@ def _open(browser, site, page: str, viewport: dict, scheme: str = "light"):
     return context, visit, tab
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("page", PAGES)
-def test_no_code_or_output_is_cut_off_at_1280_px(page, site, browser):
-    context, visit, tab = _open(browser, site, page, DESKTOP)
+def test_no_code_or_output_is_cut_off_at_1280_px(page, scheme, site, browser):
+    """In both colour schemes: the theme styles some outputs differently in dark mode."""
+    context, visit, tab = _open(browser, site, page, DESKTOP, scheme)
     try:
-        assert tab.evaluate(CUT_OFF) == [], f"on {page}, these would scroll sideways inside their box"
+        assert tab.evaluate(CUT_OFF) == [], f"on {page} in {scheme} mode, these would scroll sideways inside their box"
         figures = tab.evaluate(
             "Array.from(document.querySelectorAll('.cell_output img')).map(i => ({"
             " src: i.src, link: i.closest('a[href]')?.href ?? null}))"
@@ -104,5 +109,57 @@ def test_axe_finds_no_serious_accessibility_violation(page, scheme, site, browse
             if violation["impact"] in BLOCKING
         ]
         assert blocking == [], f"{page} in {scheme} mode:\n" + "\n".join(blocking)
+    finally:
+        context.close()
+
+
+#: Search fields and buttons a reader can see (the search dialog's own field is hidden until opened).
+VISIBLE_SEARCH = """() => Array.from(document.querySelectorAll(
+    'input[type=search], button.search-button__button, .search-button-field, form.bd-search'))
+  .filter(e => e.checkVisibility({visibilityProperty: true}) && e.getBoundingClientRect().width > 0)
+  .map(e => `${e.tagName.toLowerCase()}.${e.className} at (${Math.round(e.getBoundingClientRect().x)}, `
+            + `${Math.round(e.getBoundingClientRect().y)})`)"""
+
+
+def _search_for(tab, word: str) -> None:
+    """Type ``word`` into the search dialog the page has just opened, and wait for the results."""
+    field = tab.locator("#pst-search-dialog input[type=search]")
+    field.wait_for(state="visible")
+    field.fill(word)
+    field.press("Enter")
+    tab.wait_for_url("**/search.html?q=*")
+    tab.locator("#search-results li").first.wait_for(state="visible")
+
+
+@pytest.mark.parametrize("page", [PAGES[0], PAGES[-1]])
+def test_a_desktop_page_shows_one_search_box_and_it_finds_pages(page, site, browser):
+    """The theme's header bar once added a second "Search Ctrl+K" above the sidebar's own."""
+    context, visit, tab = _open(browser, site, page, DESKTOP)
+    try:
+        boxes = tab.evaluate(VISIBLE_SEARCH)
+        assert len(boxes) == 1, f"{page} shows {len(boxes)} search boxes at 1280 px: {boxes}"
+        button = tab.locator("button.search-button__button:visible")
+        box = button.bounding_box()  # the theme scrolls the sidebar down to the page's own link
+        assert box["y"] >= 0 and box["y"] + box["height"] <= DESKTOP["height"], f"the search box is out of view: {box}"
+        button.click()
+        _search_for(tab, "softmax")
+        assert visit.problems() == []
+    finally:
+        context.close()
+
+
+def test_a_phone_still_offers_search_and_the_sidebar(site, browser):
+    context, visit, tab = _open(browser, site, PAGES[1], PHONE)
+    try:
+        assert tab.evaluate(VISIBLE_SEARCH), "no search on a phone"
+        toggle = tab.locator("button.primary-toggle:visible")
+        assert toggle.count() == 1, "no button (or several) opens the sidebar on a phone"
+        toggle.click()  # the theme moves the sidebar's contents into a dialog
+        tab.locator("#pst-primary-sidebar-modal[open] .bd-docs-nav").wait_for(state="visible")
+        tab.keyboard.press("Escape")
+        tab.locator("#pst-primary-sidebar-modal[open]").wait_for(state="detached")
+        tab.locator("button.search-button__button:visible").first.click()
+        _search_for(tab, "softmax")
+        assert visit.problems() == []
     finally:
         context.close()

@@ -11,6 +11,8 @@ import { ImageInputError, NoDigitError, formatSteps, rgbaToGrey } from "./mnist-
 
 /** Width of the brush, in canvas pixels (the canvas is 280 × 280, ten times MNIST's 28). */
 const BRUSH = 22;
+/** Smallest type, in CSS pixels, that a long status message is set in to fit its box. */
+const STATUS_MIN_PX = 11;
 const BASE = new URL(".", import.meta.url);
 
 // One thread: a static site is not "cross-origin isolated", so WebAssembly threads
@@ -41,6 +43,8 @@ class DrawDigit {
     this.buildBars();
     this.clear();
     this.listen();
+    // The status box changes width when the phone turns or the page's layout changes.
+    new ResizeObserver(() => this.fitStatus()).observe(this.status);
   }
 
   /** Ten labelled bars, one per digit. */
@@ -233,6 +237,23 @@ class DrawDigit {
 
   setStatus(text) {
     this.status.textContent = text;
+    this.fitStatus();
+  }
+
+  /**
+   * On a phone the status line sits above the pad, in a box of fixed height (draw-digit.css),
+   * so that no message can move the pad under the finger. A message too long for the box is
+   * set in smaller type until it fits, down to ``STATUS_MIN_PX``. Below the pad (a wider
+   * screen) the box grows with its text, and nothing changes.
+   */
+  fitStatus() {
+    const status = this.status;
+    status.style.fontSize = "";
+    let size = parseFloat(getComputedStyle(status).fontSize);
+    while (status.scrollHeight > status.clientHeight + 1 && size > STATUS_MIN_PX) {
+      size = Math.max(size - 0.5, STATUS_MIN_PX);
+      status.style.fontSize = `${size}px`;
+    }
   }
 
   /** The canvas's pixels, RGBA bytes row by row in base64, for tests that compare with Python. */
