@@ -22,12 +22,13 @@ from benchmarks.common import ROOT, SCHEMA_VERSION, machine
 from benchmarks.ensemble import ensemble_benchmark
 from benchmarks.onednn import onednn_benchmark, onednn_probe
 from benchmarks.recipes import measure_recipes
+from benchmarks.other_writers import record_other_writers
 from benchmarks.regularisation import REGULARISATION_SEEDS, record_regularisation
 from benchmarks.validate import validate
 
 #: Every section, in the order a full run measures them.
 SECTIONS: tuple[str, ...] = ("recipes", "cnn_seeds", "cnn_frontier", "ensemble", "onednn", "ablation", "regularisation",
-                              "cnn_batchnorm", "book_build")
+                              "cnn_batchnorm", "other_writers", "book_build")
 
 FLOPS_FORMULA = ("MLP: 6 x parameters per training sample; CNN: 6 x multiply-adds of the Conv2D and Dense layers "
                  "per training sample")
@@ -87,6 +88,8 @@ def main(argv: list[str] | None = None) -> dict:
             record_ablation(results, seeds, args.smoke, save, **alone(name))
         elif name == "regularisation":
             record_regularisation(results, REGULARISATION_SEEDS, args.smoke, save, **alone(name))
+        elif name == "other_writers":
+            record_other_writers(results, args.smoke, save, **alone(name))
         elif name == "book_build":
             try:
                 results["book_build"] = dict(book_build(max(1, min(args.repeats, 3))),

@@ -249,6 +249,49 @@ def check_batchnorm(section: dict) -> None:
         check_spreads(without, without["runs"], ("validation_accuracy", "wall_time_s"), "without batch normalisation: ")
 
 
+def check_other_writers(section: dict) -> None:
+    check_run_record(section)
+    config = recipe(section["recipe"], "the recipe")
+    need(config.model == "cnn" and config.split_seed is not None, "the recipe is not the CNN's on one fixed split")
+    seeds, names = section["seeds"], [variant["name"] for variant in section["variants"]]
+    need(seeds and len(set(seeds)) == len(seeds), "the seeds are not distinct")
+    need(names and names[0] == "recipe" and len(set(names)) == len(names), "the first variant is not the recipe")
+    runs = section["runs"]
+    need([(run["seed"], run["variant"]) for run in runs] == [(seed, name) for seed in seeds for name in names],
+         "the runs are not every variant from every seed, seed by seed")
+    recipe_times = {run["seed"]: run["wall_time_s"] for run in runs if run["variant"] == "recipe"}
+    for run in runs:
+        what = f"{run['variant']}, seed {run['seed']}"
+        need(all(fraction(run[key]) for key in ("validation_accuracy", "other_writers_validation_accuracy")),
+             f"{what}: accuracy")
+        need(not any(key.startswith(("test", "other_writers_test")) for key in run), f"{what}: a test accuracy outside the test block")
+        need(len(run["validation_curve"]) == config.epochs and run["wall_time_s"] > 0, f"{what}: curve or time")
+        need(close(run["time_against_recipe"], run["wall_time_s"] / recipe_times[run["seed"]]),
+             f"{what}: the time against the recipe is not its ratio")
+    need(list(section["summary"]) == names, "the summary is not of every variant")
+    for name in names:
+        check_spreads(section["summary"][name], [run for run in runs if run["variant"] == name],
+                      ("validation_accuracy", "other_writers_validation_accuracy", "wall_time_s"), f"{name}: ")
+    summary, chosen = section["summary"], section["chosen"]
+    floor = summary["recipe"]["validation_accuracy"]["mean"] - section["mnist_tolerance"]
+    allowed = [name for name in names if summary[name]["validation_accuracy"]["mean"] >= floor]
+    best = max(allowed, key=lambda name: summary[name]["other_writers_validation_accuracy"]["mean"])
+    need(chosen == best, f"the chosen variant is {chosen}, but the rule chooses {best}")
+    test = section["test"]
+    need(set(test) == {"recipe", chosen}, "the test sets were read for other variants than the chosen one and the recipe")
+    for name, block in test.items():
+        need([run["seed"] for run in block["runs"]] == seeds, f"test of {name}: not one run per seed")
+        need(all(fraction(run[key]) for run in block["runs"] for key in ("test_accuracy", "other_writers_test_accuracy")),
+             f"test of {name}: accuracy")
+        check_spreads(block, block["runs"], ("test_accuracy", "other_writers_test_accuracy"), f"test of {name}: ")
+    seen = section["seen_writers"]
+    need(seen["seed"] == seeds[0] and seen["seen_images"] + seen["unseen_images"] == section["other_writers_validation_images"],
+         "seen_writers: not the first seed, or its halves do not make up the validation half")
+    need(all(fraction(seen[key]) for key in ("with_unseen_accuracy", "without_unseen_accuracy",
+                                              "with_validation_accuracy", "without_validation_accuracy")),
+         "seen_writers: accuracy")
+
+
 def check_recipes(results: dict) -> None:
     matmul = results["matmul"]
     measured = [row["peak_gflops"] for row in matmul["measurements"]]
@@ -271,6 +314,7 @@ CHECKS: dict[str, Callable[[dict], None]] = {
     "cnn_frontier": check_frontier,
     "regularisation": check_regularisation,
     "cnn_batchnorm": check_batchnorm,
+    "other_writers": check_other_writers,
 }
 
 

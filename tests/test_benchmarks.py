@@ -18,6 +18,7 @@ import pytest
 from benchmarks import ablation as bench_ablation
 from benchmarks import cnn_batchnorm as bench_batchnorm
 from benchmarks import cnn_seeds as bench_seeds
+from benchmarks import other_writers as bench_other
 from benchmarks import regularisation as bench_regularisation
 from benchmarks.__main__ import SECTIONS, sections
 from benchmarks.common import smoke_config, spread
@@ -116,6 +117,10 @@ def _break(path: tuple, value) -> dict:
     (("regularisation", "runs", 0, "gap"), 0.5, "regularisation", "training minus validation"),
     (("cnn_batchnorm", "runs", 0, "validation_accuracy"), 1.5, "cnn_batchnorm", "accuracy"),
     (("cnn_batchnorm", "without_batch_norm", "runs"), lambda runs: runs[:1], "cnn_batchnorm", "other seeds"),
+    (("other_writers", "chosen"), "low_resolution", "other_writers", "the rule chooses"),
+    (("other_writers", "runs", 1, "time_against_recipe"), 0.5, "other_writers", "not its ratio"),
+    (("other_writers", "test", "stroke_thickness"), lambda _: {}, "other_writers", "other variants than"),
+    (("other_writers", "runs", 0, "test_accuracy"), 0.99, "other_writers", "outside the test block"),
 ])
 def test_validation_names_the_section_and_what_is_wrong(path, value, section, fragment):
     problems = validate(_break(path, value))
@@ -396,3 +401,80 @@ def test_benchmark_smoke_run_writes_valid_json(tmp_path):
     assert batchnorm["smoke"] is True and batchnorm["seeds"] == list(bench_seeds.CNN_SEEDS[:1])
     assert batchnorm["runs"][0]["trainable_parameters"] == batchnorm["trainable_parameters_without_batch_norm"] + 96
     assert batchnorm["without_batch_norm"]["runs"][0]["validation_accuracy"] == cnn_seeds["runs"][0]["validation_accuracy"]
+    other = results["other_writers"]  # every variant once, from the first seed, one epoch on 1,000 images
+    assert other["smoke"] is True and other["seeds"] == list(bench_seeds.CNN_SEEDS[:1])
+    assert [run["variant"] for run in other["runs"]] == [variant.name for variant in bench_other.VARIANTS]
+    assert other["other_writers_validation_images"] == other["other_writers_test_images"] == 200
+    assert set(other["test"]) == {"recipe", other["chosen"]}
+    assert other["seen_writers"]["seen_images"] == other["seen_writers"]["unseen_images"] == 100
+    assert other["seen_writers"]["training_images"] == 1100
+
+
+def test_other_writers_variants_add_augmentation_only_to_the_recipes_cnn():
+    """Each variant is the recipe's network with layers added after its shifts and rotations:
+    the same weights to learn, and at inference the same function of the image."""
+    import keras
+
+    from mnist_utils.models import build_cnn
+
+    config = bench_other.run_config(CNN_RECIPE.seed)
+    assert dataclasses.replace(config, split_seed=CNN_RECIPE.split_seed) == CNN_RECIPE
+    recipe = build_cnn(shift=config.augment_shift, rotation=config.augment_rotation)
+    assert bench_other.VARIANTS[0].name == "recipe" and not bench_other.VARIANTS[0].layers()
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    for variant in bench_other.VARIANTS[1:]:
+        model = variant.build(config)
+        names = [layer.name for layer in model.layers]
+        assert names[:2] == ["random_shift", "random_rotation"], variant.name
+        assert len(model.layers) == len(recipe.layers) + len(variant.layers()), variant.name
+        assert model.count_params() == recipe.count_params(), variant.name
+        model.set_weights(recipe.get_weights())
+        np.testing.assert_array_equal(model.predict(images, verbose=0), recipe.predict(images, verbose=0))
+        keras.backend.clear_session()
+
+
+@pytest.mark.parametrize("layer", [
+    lambda: bench_other.ElasticDistortion(34.0, 4.0, 1.0),
+    lambda: bench_other.StrokeThickness(0.5),
+    lambda: bench_other.LowResolution(1.0, 8, 14),
+], ids=["elastic", "thickness", "low_resolution"])
+def test_augmentation_layers_change_images_in_training_only_and_keep_them_in_range(layer):
+    from mnist_utils.data import load_mnist
+
+    (x, _), _ = load_mnist()
+    images = (x[:16, :, :, None] / 255).astype("float32")
+    augment = layer()
+    np.testing.assert_array_equal(np.asarray(augment(images, training=False)), images)
+    changed = np.asarray(augment(images, training=True))
+    assert changed.shape == images.shape
+    assert changed.min() >= 0 and changed.max() <= 1 + 1e-6
+    assert np.abs(changed - images).mean() > 0.01  # they do change the images
+    # The digit stays where it was: its centre moves by a few pixels at most, not across the image.
+    rows = np.arange(28)[None, :, None, None]
+    centre = lambda a: (a * rows).sum(axis=(1, 2, 3)) / a.sum(axis=(1, 2, 3))  # noqa: E731
+    assert np.abs(centre(changed) - centre(images)).max() < 3
+
+
+def test_resample_reads_the_image_at_the_positions_given():
+    import tensorflow as tf
+
+    images = np.random.default_rng(1).random((2, 28, 28, 1)).astype("float32")
+    rows, cols = np.meshgrid(np.arange(28.0), np.arange(28.0), indexing="ij")
+    grid = lambda a: tf.constant(np.broadcast_to(a, (2, 28, 28)).astype("float32"))  # noqa: E731
+    np.testing.assert_allclose(bench_other.resample(images, grid(rows), grid(cols)).numpy(), images, atol=1e-6)
+    moved = bench_other.resample(images, grid(rows), grid(cols + 1)).numpy()  # each pixel reads its right neighbour
+    np.testing.assert_allclose(moved[:, :, :-1], images[:, :, 1:], atol=1e-6)
+    assert np.all(moved[:, :, -1] == 0)  # from outside the image: background
+    half = bench_other.resample(images, grid(rows + 0.5), grid(cols)).numpy()
+    np.testing.assert_allclose(half[:, :-1], (images[:, :-1] + images[:, 1:]) / 2, atol=1e-6)
+
+
+def test_other_writers_choice_keeps_mnist_within_its_tolerance():
+    def summary(**rows):
+        return {name: {"validation_accuracy": {"mean": mnist}, "other_writers_validation_accuracy": {"mean": other}}
+                for name, (mnist, other) in rows.items()}
+
+    tolerance = bench_other.MNIST_TOLERANCE
+    assert bench_other.choose(summary(recipe=(0.99, 0.95), a=(0.99 - 2 * tolerance, 0.97), b=(0.99, 0.96))) == "b"
+    assert bench_other.choose(summary(recipe=(0.99, 0.95), a=(0.99 - tolerance / 2, 0.97))) == "a"
+    assert bench_other.choose(summary(recipe=(0.99, 0.95), a=(0.995, 0.95))) == "recipe"  # a tie keeps the recipe
