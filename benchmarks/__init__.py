@@ -42,7 +42,14 @@ Everything is measured in one run, on one machine, so that ratios hold on a nois
 13. batch normalisation in the CNN: its recipe with ``build_cnn(batch_norm=True)`` from each of
    :data:`~benchmarks.cnn_seeds.CNN_SEEDS`: the validation accuracy and training time of each
    seed, against those of the ``cnn_seeds`` section's runs without it (not trained again; no
-   test accuracy: the decision is made on validation).
+   test accuracy: the decision is made on validation);
+14. what augmentation buys the CNN on other writers' digits: its recipe with one augmentation
+   added at a time (:data:`~benchmarks.other_writers.VARIANTS`: elastic distortion, stroke
+   thickness, slant and scale, low resolution), the recipe itself trained again alongside, from
+   each of :data:`~benchmarks.cnn_seeds.CNN_SEEDS`: each run's time against the recipe's and its
+   accuracy on MNIST's validation images and on the other writers' validation half; one variant
+   chosen on those, then tested once (MNIST's test set, the other writers' test half) with the
+   recipe; and the recipe trained with half of the validation half added, scored on the other half.
 
 Each training recipe runs ``--train-repeats`` times (3 by default) from the same seed:
 the accuracy curves are identical (the runs are deterministic), and times, samples per
@@ -57,7 +64,8 @@ Each numbered item is a section of ``benchmarks/results.json``, measured by one 
 this package: ``recipes`` (1–4 and 6: :mod:`benchmarks.recipes`, :mod:`benchmarks.profiles`),
 ``book_build`` (5), ``ensemble`` (7), ``onednn`` (8), ``cnn_seeds`` (9) and ``cnn_frontier``
 (10: :mod:`benchmarks.cnn_seeds`), ``ablation`` (11), ``regularisation`` (12:
-:mod:`benchmarks.regularisation`) and ``cnn_batchnorm`` (13: :mod:`benchmarks.cnn_batchnorm`).
+:mod:`benchmarks.regularisation`) and ``cnn_batchnorm`` (13: :mod:`benchmarks.cnn_batchnorm`) and ``other_writers`` (14:
+:mod:`benchmarks.other_writers`).
 Every section records its own date, machine and recipe, and :mod:`benchmarks.validate` checks
 the whole file before it is written.
 

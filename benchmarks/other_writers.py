@@ -196,10 +196,24 @@ def choose(summary: dict) -> str:
 
     ``summary`` maps each variant's name, in :data:`VARIANTS`' order (the recipe first, so that a
     tie keeps it), to its ``validation_accuracy`` and ``other_writers_validation_accuracy`` spreads.
+    Training time is not part of the choice: whether the book adopts the chosen variant also
+    depends on its time against the recipe's (``time_against_recipe``) and on its test result.
     """
     floor = summary["recipe"]["validation_accuracy"]["mean"] - MNIST_TOLERANCE
     allowed = [name for name in summary if summary[name]["validation_accuracy"]["mean"] >= floor]
     return max(allowed, key=lambda name: summary[name]["other_writers_validation_accuracy"]["mean"])
+
+
+def summarise(result: dict) -> None:
+    """Add to ``result`` each run's time against the recipe's, each variant's spreads, and the choice (:func:`choose`)."""
+    recipe_times = {run["seed"]: run["wall_time_s"] for run in result["runs"] if run["variant"] == "recipe"}
+    for run in result["runs"]:
+        run["time_against_recipe"] = run["wall_time_s"] / recipe_times[run["seed"]]
+    keys = ("validation_accuracy", "other_writers_validation_accuracy", "wall_time_s")
+    names = [variant["name"] for variant in result["variants"]]
+    result["summary"] = {name: {key: spread([run[key] for run in result["runs"] if run["variant"] == name])
+                                for key in keys} for name in names}
+    result["chosen"] = choose(result["summary"])
 
 
 def other_writers_benchmark(seeds: tuple[int, ...] = CNN_SEEDS, smoke: bool = False, save=None) -> dict:
@@ -250,14 +264,8 @@ def other_writers_benchmark(seeds: tuple[int, ...] = CNN_SEEDS, smoke: bool = Fa
             })
             if save:
                 save(result)
-    keys = ("validation_accuracy", "other_writers_validation_accuracy", "wall_time_s")
-    result["summary"] = {variant.name: {key: spread([run[key] for run in result["runs"] if run["variant"] == variant.name])
-                                        for key in keys} for variant in VARIANTS}
-    recipe_times = {run["seed"]: run["wall_time_s"] for run in result["runs"] if run["variant"] == "recipe"}
-    for run in result["runs"]:
-        run["time_against_recipe"] = run["wall_time_s"] / recipe_times[run["seed"]]
     # The choice is made on the validation images alone; only then are the test sets read.
-    result["chosen"] = choose(result["summary"])
+    summarise(result)
     result["test"] = {}
     for name in dict.fromkeys(["recipe", result["chosen"]]):
         print(f"other writers: the test accuracy of {name} ...", flush=True)

@@ -49,6 +49,14 @@ HEADLINES = {
         "glued": {"07_your_own_handwriting": "val_coverage"},
         "manifest": ("cnn", "not_sure", "validation_coverage"),
     },
+    # Two benchmark sections (cnn_seeds, other_writers) train the same recipe from the same seeds on
+    # the same split; training is deterministic, so a page may quote either, and they must agree.
+    "the CNN recipe's accuracy on the other writers' validation half (3 seeds)": {
+        "glued": {"performance": "cnn_seeds_other_validation", "07_your_own_handwriting": "ow_recipe_other"},
+    },
+    "the CNN recipe's accuracy on the other writers' test half (3 seeds)": {
+        "glued": {"performance": "cnn_seeds_other_test", "07_your_own_handwriting": "ow_test_recipe"},
+    },
     "the CNN's training time in the benchmark": {
         "glued": {"06_convolutional_networks": "cnn_bench_time", "performance": "cnn_total"},
     },
