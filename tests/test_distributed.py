@@ -14,9 +14,22 @@ from mnist_utils.errors import DistributedError, InputTypeError, InputValueError
 FEW_IMAGES = 256
 
 
+def _parent(pid: int) -> int:
+    """The parent process id of ``pid`` (0 if it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state, past the command's name
+
+
 def _distributed_processes() -> set[int]:
-    """Process ids whose command line runs ``-m mnist_utils.distributed``."""
-    found = set()
+    """Ids of this test process's descendants whose command line runs ``-m mnist_utils.distributed``.
+
+    Only descendants count: ``make test`` runs chapter 9's notebook, which starts workers of its
+    own, beside these tests.
+    """
+    found, me = set(), os.getpid()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -24,7 +37,12 @@ def _distributed_processes() -> set[int]:
             except OSError:
                 continue
             if b"mnist_utils.distributed" in command:
-                found.add(int(entry.name))
+                pid = int(entry.name)
+                ancestor = _parent(pid)
+                while ancestor > 1 and ancestor != me:
+                    ancestor = _parent(ancestor)
+                if ancestor == me:
+                    found.add(pid)
     return found
 
 
